@@ -1,0 +1,10 @@
+import { NextResponse } from "next/server";
+import { withUser } from "@/lib/http/route";
+import { revokeApiToken } from "@/lib/auth/api-tokens";
+
+export const dynamic = "force-dynamic";
+
+export const DELETE = withUser(async (_req, { caller, params }) => {
+  await revokeApiToken(caller.id, params.id);
+  return new NextResponse(null, { status: 204 });
+});

@@ -1,0 +1,45 @@
+import crypto from "node:crypto";
+import { db } from "../db/client";
+import { notFound } from "../errors";
+
+const TOKEN_PREFIX = "gnt_";
+
+export function hashToken(token: string): string {
+  return crypto.createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export type ApiTokenView = { id: string; name: string; prefix: string; createdAt: Date; lastUsedAt: Date | null };
+
+const viewSelect = { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true } as const;
+
+/** Creates a personal token; the plain token is returned this once and only its hash is stored. */
+export async function createApiToken(userId: string, name: string): Promise<ApiTokenView & { token: string }> {
+  const token = TOKEN_PREFIX + crypto.randomBytes(32).toString("base64url");
+  const row = await db().apiToken.create({
+    data: { userId, name, tokenHash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) },
+    select: viewSelect,
+  });
+  return { ...row, token };
+}
+
+export function listApiTokens(userId: string): Promise<ApiTokenView[]> {
+  return db().apiToken.findMany({ where: { userId }, select: viewSelect, orderBy: { createdAt: "desc" } });
+}
+
+export async function revokeApiToken(userId: string, id: string): Promise<void> {
+  // Ownership is part of the query: someone else's token simply does not exist for this caller.
+  const { count } = await db().apiToken.deleteMany({ where: { id, userId } });
+  if (count === 0) throw notFound("No such token.");
+}
+
+/** The active user a token belongs to, or null. */
+export async function userForToken(token: string) {
+  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
+  const row = await db().apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
+  if (!row || row.user.disabled) return null;
+  // Last-used is informative; a lost update under concurrency is harmless.
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+    await db().apiToken.update({ where: { id: row.id }, data: { lastUsedAt: new Date() } }).catch(() => {});
+  }
+  return row.user;
+}

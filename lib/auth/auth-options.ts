@@ -1,0 +1,76 @@
+import type { NextAuthOptions } from "next-auth";
+import CredentialsProvider from "next-auth/providers/credentials";
+import { z } from "zod";
+import { db } from "../db/client";
+import { authSecret } from "./secret";
+import { verifyPassword } from "./password";
+import { clientAddress } from "./client-address";
+import { isLoginBlocked, recordLoginFailure, recordLoginSuccess } from "./login-throttle";
+
+// Bounded before anything else happens: an oversized value is never hashed, looked up or logged.
+const credentialsSchema = z.object({
+  email: z.string().trim().toLowerCase().min(3).max(254),
+  password: z.string().min(1).max(256),
+});
+
+export const SESSION_MAX_AGE_S = 12 * 60 * 60;
+
+export function authOptions(): NextAuthOptions {
+  return {
+    secret: authSecret(),
+    session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
+    pages: { signIn: "/login", error: "/login" },
+    providers: [
+      CredentialsProvider({
+        name: "Email and password",
+        credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+        async authorize(credentials, req) {
+          const parsed = credentialsSchema.safeParse(credentials ?? {});
+          if (!parsed.success) return null;
+          const { email, password } = parsed.data;
+          const address = clientAddress(req?.headers ?? {});
+          if (await isLoginBlocked(email, address)) {
+            throw new Error("Too many failed sign-in attempts. Wait 15 minutes and try again.");
+          }
+          const user = await db().user.findUnique({ where: { email } });
+          const ok = await verifyPassword(password, user?.passwordHash);
+          if (!user || !ok || user.disabled) {
+            await recordLoginFailure(email, address);
+            return null;
+          }
+          await recordLoginSuccess(email);
+          return { id: user.id, email: user.email, name: user.name, epoch: user.sessionEpoch };
+        },
+      }),
+    ],
+    callbacks: {
+      async jwt({ token, user }) {
+        if (user) {
+          token.sub = user.id;
+          token.epoch = (user as { epoch?: number }).epoch ?? 0;
+        }
+        return token;
+      },
+      async session({ session, token }) {
+        return { ...session, user: { ...session.user, id: token.sub, epoch: token.epoch } };
+      },
+      async redirect({ url, baseUrl }) {
+        return safeRedirect(url, baseUrl);
+      },
+    },
+  };
+}
+
+/** Keeps post-login redirects on this site: anything that is not a plain same-origin path goes to "/". */
+export function safeRedirect(url: string, baseUrl: string): string {
+  try {
+    const base = new URL(baseUrl);
+    const target = new URL(url, base);
+    if (target.origin !== base.origin) return baseUrl;
+    const raw = url.startsWith(base.origin) ? url.slice(base.origin.length) : url;
+    if (!raw.startsWith("/") || raw.startsWith("//") || raw.startsWith("/\\") || /[\\\u0000-\u001f]/.test(raw)) return baseUrl;
+    return target.toString();
+  } catch {
+    return baseUrl;
+  }
+}

@@ -1,0 +1,34 @@
+import path from "node:path";
+
+// Every environment variable Gantry reads, in one place (documented in README.md).
+export const config = {
+  get dataDir(): string {
+    return path.resolve(/*turbopackIgnore: true*/ process.env.GANTRY_DATA_DIR ?? "./data");
+  },
+  get databaseFile(): string {
+    return path.join(/*turbopackIgnore: true*/ this.dataDir, "gantry.db");
+  },
+  get databaseUrl(): string {
+    return process.env.DATABASE_URL ?? `file:${this.databaseFile}`;
+  },
+  get port(): number {
+    return Number(process.env.PORT ?? 3000);
+  },
+  get host(): string {
+    return process.env.HOST ?? "0.0.0.0";
+  },
+  /** Public URL of the dashboard; used for origin checks. Defaults to http://localhost:PORT. */
+  get publicUrl(): string {
+    return (process.env.GANTRY_PUBLIC_URL ?? process.env.NEXTAUTH_URL ?? `http://localhost:${this.port}`).replace(/\/$/, "");
+  },
+  get nvidiaSmi(): string {
+    return process.env.GANTRY_NVIDIA_SMI ?? "nvidia-smi";
+  },
+  /** Addresses (comma-separated) of reverse proxies whose X-Forwarded-For is trusted. */
+  get trustedProxies(): string[] {
+    return (process.env.GANTRY_TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  },
+  get dockerTimeoutMs(): number {
+    return Number(process.env.GANTRY_DOCKER_TIMEOUT_MS ?? 10_000);
+  },
+};

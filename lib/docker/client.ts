@@ -1,0 +1,53 @@
+import Docker from "dockerode";
+import { ApiError } from "../errors";
+import { config } from "../config";
+
+// The only place that constructs a Docker client. DOCKER_HOST (unix://, tcp://) is honoured by docker-modem;
+// without it, the default socket /var/run/docker.sock is used.
+const key = Symbol.for("gantry.docker");
+type Holder = { [key]?: Docker };
+
+export function docker(): Docker {
+  const g = globalThis as Holder;
+  g[key] ??= new Docker({ timeout: config.dockerTimeoutMs });
+  return g[key]!;
+}
+
+const UNREACHABLE = /ECONNREFUSED|ENOENT|EACCES|ECONNRESET|EPIPE|ETIMEDOUT|socket hang up|connect E|timeout/i;
+
+export function isDockerUnreachable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string; statusCode?: number };
+  if (err?.statusCode) return false;
+  return UNREACHABLE.test(`${err?.code ?? ""} ${err?.message ?? ""}`);
+}
+
+export function dockerStatus(e: unknown): number | undefined {
+  return (e as { statusCode?: number })?.statusCode;
+}
+
+export function dockerUnavailable(): ApiError {
+  return new ApiError("docker_unavailable", "The Docker engine is not reachable right now; nothing was changed. Try again shortly.");
+}
+
+/** Runs a Docker call, turning "engine unreachable" into a 503 ApiError. Other errors pass through. */
+export async function callDocker<T>(fn: (d: Docker) => Promise<T>): Promise<T> {
+  try {
+    return await fn(docker());
+  } catch (e) {
+    if (isDockerUnreachable(e)) throw dockerUnavailable();
+    throw e;
+  }
+}
+
+/** True when the engine answers a ping within a couple of seconds. */
+export async function pingDocker(timeoutMs = 2000): Promise<boolean> {
+  try {
+    await Promise.race([
+      docker().ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}

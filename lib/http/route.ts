@@ -1,0 +1,93 @@
+import { NextResponse, type NextRequest } from "next/server";
+import { ApiError, isApiError } from "../errors";
+import { resolveCaller, type Caller } from "../auth/caller";
+import { config } from "../config";
+import { log } from "../log";
+
+type Params = Record<string, string>;
+type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+export type Handler<C> = (req: NextRequest, ctx: C) => Promise<unknown>;
+
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+export function errorResponse(error: ApiError): NextResponse {
+  const body: { error: { code: string; message: string; details?: unknown } } = {
+    error: { code: error.code, message: error.message },
+  };
+  if (error.details) body.error.details = error.details;
+  return NextResponse.json(body, { status: error.status, headers: { "Cache-Control": "no-store" } });
+}
+
+function toResponse(result: unknown): Response {
+  if (result instanceof Response) return result;
+  return NextResponse.json(result ?? null, { headers: { "Cache-Control": "no-store" } });
+}
+
+function translate(e: unknown): ApiError {
+  if (isApiError(e)) return e;
+  const err = e as { code?: string; message?: string; cause?: { code?: string } };
+  const text = `${err?.code ?? ""} ${err?.message ?? ""} ${err?.cause?.code ?? ""}`;
+  if (/SQLITE_BUSY|database is locked|SocketTimeout|timeout.*transaction/i.test(text)) {
+    return new ApiError("database_busy", "The database is busy; nothing was changed. Try again in a moment.");
+  }
+  return new ApiError("internal", "Something went wrong on the server; nothing was changed if the action did not finish.");
+}
+
+async function run(fn: () => Promise<unknown>, req: NextRequest): Promise<Response> {
+  try {
+    return toResponse(await fn());
+  } catch (e) {
+    const apiError = translate(e);
+    if (apiError.code === "internal") log.error("request failed", { method: req.method, path: req.nextUrl.pathname, error: e });
+    return errorResponse(apiError);
+  }
+}
+
+// A cookie-authenticated state change must come from the dashboard's own origin (CSRF). Tokens are not sent
+// by browsers on their own, so Bearer requests need no such check.
+function checkOrigin(req: NextRequest): void {
+  if (!STATE_CHANGING.has(req.method)) return;
+  const origin = req.headers.get("origin");
+  const allowed = new Set([new URL(config.publicUrl).origin]);
+  const host = req.headers.get("host");
+  if (host) allowed.add(`${req.nextUrl.protocol}//${host}`);
+  if (!origin || !allowed.has(origin)) {
+    throw new ApiError("cross_origin", "This request must come from the Gantry dashboard itself (Origin check failed).");
+  }
+}
+
+async function requireCaller(req: NextRequest): Promise<Caller> {
+  const caller = await resolveCaller(req);
+  if (!caller) throw new ApiError("unauthorized", "Sign in, or send a valid API token as 'Authorization: Bearer <token>'.");
+  if (caller.via === "session") checkOrigin(req);
+  return caller;
+}
+
+export type PublicContext = { params: Params };
+export type UserContext = { params: Params; caller: Caller };
+
+/** A route anyone may call. */
+export function withPublic(handler: Handler<PublicContext>) {
+  return (req: NextRequest, ctx: RouteContext) => run(async () => handler(req, { params: ((await ctx?.params) ?? {}) as Params }), req);
+}
+
+/** A route for any signed-in, enabled user (session cookie or API token). */
+export function withUser(handler: Handler<UserContext>) {
+  return (req: NextRequest, ctx: RouteContext) =>
+    run(async () => {
+      const caller = await requireCaller(req);
+      return handler(req, { params: ((await ctx?.params) ?? {}) as Params, caller });
+    }, req);
+}
+
+/** A route for admins only; everyone else signed in gets 403. */
+export function withAdmin(handler: Handler<UserContext>) {
+  return withUser(async (req, ctx) => {
+    if (ctx.caller.role !== "admin") throw new ApiError("forbidden", "Only an admin can do this.");
+    return handler(req, ctx);
+  });
+}
+
+export function created(body: unknown): NextResponse {
+  return NextResponse.json(body, { status: 201, headers: { "Cache-Control": "no-store" } });
+}

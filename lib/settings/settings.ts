@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { db, type Tx } from "../db/client";
+
+// Quota numbers: non-negative, bounded; memory and CPUs may be given in halves.
+const halves = (max: number) =>
+  z.number().min(0).max(max).refine((n) => Number.isInteger(n * 2), "must be a whole number or end in .5");
+
+export const quotaSchema = z.strictObject({
+  maxGpus: z.number().int().min(0).max(64),
+  maxMemoryGb: halves(4096),
+  maxCpus: halves(1024),
+  maxWorkspaces: z.number().int().min(0).max(100),
+});
+export type QuotaValues = z.infer<typeof quotaSchema>;
+
+export const settingsSchema = z.strictObject({
+  defaultQuota: quotaSchema,
+  /** /dev/shm size for workspaces in GB; null means min(8 GB, half the memory limit). */
+  shmSizeGb: halves(1024).nullable(),
+  /** Memory and CPUs kept back for the host system; never handed to workspaces. */
+  hostReserve: z.strictObject({ memoryGb: halves(4096), cpus: halves(1024) }),
+  /** Host directory mounted read-only at /data in every workspace; null for none. */
+  dataPath: z
+    .string()
+    .max(4096)
+    .regex(/^\/[^\0]*$/, "must be an absolute host path")
+    .refine((p) => !/(^|\/)\.\.(\/|$)/.test(p), "must not contain '..'")
+    .refine((p) => !/docker\.sock|^\/(proc|sys|dev|etc|boot|root|var\/run|run)?\/?$/.test(p), "cannot be a system directory or the Docker socket")
+    .nullable(),
+  /** Whether admins may open other users' workspaces through the proxy (audited). */
+  allowAdminWorkspaceAccess: z.boolean(),
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  defaultQuota: { maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3 },
+  shmSizeGb: null,
+  hostReserve: { memoryGb: 2, cpus: 1 },
+  dataPath: null,
+  allowAdminWorkspaceAccess: false,
+};
+
+const KEY = "settings";
+
+export async function getSettings(client: Tx | ReturnType<typeof db> = db()): Promise<Settings> {
+  const row = await client.setting.findUnique({ where: { key: KEY } });
+  if (!row) return DEFAULT_SETTINGS;
+  const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...JSON.parse(row.value) });
+  return parsed.success ? parsed.data : DEFAULT_SETTINGS;
+}
+
+export async function saveSettings(client: Tx, settings: Settings): Promise<void> {
+  const value = JSON.stringify(settings);
+  await client.setting.upsert({ where: { key: KEY }, create: { key: KEY, value }, update: { value } });
+}

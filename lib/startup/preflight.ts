@@ -1,0 +1,77 @@
+import fs from "node:fs";
+import path from "node:path";
+import { spawnSync } from "node:child_process";
+import Database from "better-sqlite3";
+import { config } from "../config";
+import { loadAuthSecret } from "../auth/secret";
+
+export class StartupError extends Error {}
+
+const MARKER = ".initialized";
+
+function markerPath(): string {
+  return path.join(config.dataDir, MARKER);
+}
+
+/** Refuses a database that is unreadable, and a missing one in a data directory that has been set up before. */
+export function checkDatabase(): void {
+  const file = config.databaseFile;
+  if (!fs.existsSync(file)) {
+    if (fs.existsSync(markerPath())) {
+      throw new StartupError(
+        `The database ${file} is missing, but ${config.dataDir} was set up before. Restore it from a backup; ` +
+          `Gantry will not create a fresh database (and a new first admin) over an existing installation. ` +
+          `To really start over, remove ${markerPath()} as well.`,
+      );
+    }
+    return;
+  }
+  let conn: Database.Database | undefined;
+  try {
+    conn = new Database(file, { fileMustExist: true, timeout: 5000 });
+    const rows = conn.pragma("quick_check") as { quick_check: string }[];
+    if (rows[0]?.quick_check !== "ok") throw new Error(rows.map((r) => r.quick_check).join("; "));
+  } catch (e) {
+    throw new StartupError(`The database ${file} is unreadable or corrupt (${(e as Error).message}). Restore it from a backup.`);
+  } finally {
+    conn?.close();
+  }
+}
+
+/** Applies the committed migrations with Prisma's own migrate deploy (offline, through the driver adapter). */
+export function migrateDatabase(): void {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const prismaBin = path.join(process.cwd(), "node_modules", ".bin", "prisma");
+  const result = spawnSync(prismaBin, ["migrate", "deploy"], {
+    env: { ...process.env, DATABASE_URL: config.databaseUrl },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) {
+    const detail = `${result.stdout ?? ""}\n${result.stderr ?? ""}`.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
+    throw new StartupError(`Database migration failed: ${detail || result.error?.message}`);
+  }
+  // The database holds password hashes and workspace tokens: owner-only, like the secret beside it.
+  for (const suffix of ["", "-wal", "-shm"]) {
+    if (fs.existsSync(config.databaseFile + suffix)) fs.chmodSync(config.databaseFile + suffix, 0o600);
+  }
+}
+
+export function isInitialized(): boolean {
+  return fs.existsSync(markerPath());
+}
+
+export function markInitialized(): void {
+  if (!fs.existsSync(markerPath())) fs.writeFileSync(markerPath(), new Date().toISOString() + "\n", { mode: 0o600 });
+}
+
+/** Everything that must hold before Gantry serves a request. Throws StartupError with a message for the operator. */
+export function preflight(): void {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  try {
+    loadAuthSecret();
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+  checkDatabase();
+  migrateDatabase();
+}

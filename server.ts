@@ -1,0 +1,60 @@
+// Gantry's HTTP server: hosts the Next.js app (and, on its own port, the workspace proxy).
+// Start-up checks run first; a failed check stops the process with a message for the operator.
+import http from "node:http";
+import next from "next";
+import { config } from "./lib/config";
+import { preflight, StartupError } from "./lib/startup/preflight";
+import { bootstrapAdmin } from "./lib/users/bootstrap-admin";
+import { REMOTE_ADDR_HEADER } from "./lib/auth/client-address";
+import { startBackgroundTasks, stopBackgroundTasks } from "./lib/startup/background";
+import { log } from "./lib/log";
+
+const dev = process.argv.includes("--dev");
+
+async function main(): Promise<void> {
+  try {
+    preflight();
+    await bootstrapAdmin();
+  } catch (e) {
+    if (e instanceof StartupError) {
+      console.error(`Gantry cannot start: ${e.message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+
+  const app = next({ dev, dir: process.cwd() });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const server = http.createServer((req, res) => {
+    // Only the socket knows the peer; no client-sent value of this header survives.
+    req.headers[REMOTE_ADDR_HEADER] = req.socket.remoteAddress ?? "unknown";
+    handle(req, res).catch((e) => {
+      log.error("unhandled request error", { error: e });
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+
+  await startBackgroundTasks();
+
+  server.listen(config.port, config.host, () => {
+    console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir})`);
+  });
+
+  const shutdown = (signal: string) => {
+    log.info("shutting down", { signal });
+    stopBackgroundTasks();
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((e) => {
+  console.error("Gantry failed to start:", e);
+  process.exit(1);
+});
