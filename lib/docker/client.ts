@@ -5,6 +5,7 @@ import { config } from "../config";
 // The only place that constructs a Docker client. DOCKER_HOST (unix://, tcp://) is honoured by docker-modem;
 // without it, the default socket /var/run/docker.sock is used.
 const key = Symbol.for("gantry.docker");
+const streamKey = Symbol.for("gantry.docker.streams");
 type Holder = { [key]?: Docker };
 
 export function docker(): Docker {
@@ -27,6 +28,13 @@ export function dockerStatus(e: unknown): number | undefined {
 
 export function dockerUnavailable(): ApiError {
   return new ApiError("docker_unavailable", "The Docker engine is not reachable right now; nothing was changed. Try again shortly.");
+}
+
+/** A client without a request timeout, for long-lived streams (events) that may be idle for minutes. */
+export function dockerForStreams(): Docker {
+  const g = globalThis as Holder & { [streamKey]?: Docker };
+  g[streamKey] ??= new Docker();
+  return g[streamKey]!;
 }
 
 /** Runs a Docker call, turning "engine unreachable" into a 503 ApiError. Other errors pass through. */

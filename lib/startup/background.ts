@@ -1,8 +1,14 @@
-// Long-running work of the server process: filled in by the Docker reconciler and GPU discovery.
-type Stopper = () => void;
-const stoppers: Stopper[] = [];
+import { refreshGpuInventory } from "../gpus/refresh-inventory";
+import { watchDocker } from "../workspaces/watch-docker";
+import { log } from "../log";
 
-export async function startBackgroundTasks(): Promise<void> {}
+// Long-running work of the server process.
+const stoppers: (() => void)[] = [];
+
+export async function startBackgroundTasks(): Promise<void> {
+  await refreshGpuInventory().catch((e) => log.warn("GPU inventory failed", { error: e }));
+  stoppers.push(watchDocker());
+}
 
 export function stopBackgroundTasks(): void {
   for (const stop of stoppers.splice(0)) stop();

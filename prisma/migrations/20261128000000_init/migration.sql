@@ -56,6 +56,7 @@ CREATE TABLE "Workspace" (
     "statusMessage" TEXT NOT NULL DEFAULT '',
     "containerId" TEXT,
     "containerName" TEXT NOT NULL,
+    "containerGpus" TEXT NOT NULL DEFAULT '[]',
     "jupyterToken" TEXT NOT NULL,
     "startedAt" DATETIME,
     "lastActivityAt" DATETIME,

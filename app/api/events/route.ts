@@ -1,0 +1,6 @@
+import { withUser } from "@/lib/http/route";
+import { workspaceEventStream } from "@/lib/events/event-stream";
+
+export const dynamic = "force-dynamic";
+
+export const GET = withUser(async (req, { caller }) => workspaceEventStream(caller, req.signal));

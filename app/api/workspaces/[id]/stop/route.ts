@@ -1,0 +1,11 @@
+import { withUser } from "@/lib/http/route";
+import { readJson } from "@/lib/http/read-json";
+import { emptyBodySchema } from "@/lib/http/empty-body";
+import { stopWorkspace } from "@/lib/workspaces/stop-workspace";
+
+export const dynamic = "force-dynamic";
+
+export const POST = withUser(async (req, { caller, params }) => {
+  await readJson(req, emptyBodySchema);
+  return stopWorkspace(caller, params.id);
+});

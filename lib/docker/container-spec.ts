@@ -1,0 +1,109 @@
+import type Docker from "dockerode";
+import { parse as parseShell } from "shell-quote";
+import { workspaceLabels } from "./labels";
+import { userVolumeName, WORKSPACE_NETWORK } from "./names";
+
+// The one builder of every container Gantry creates (launch, start, reset, admin actions). Its input holds only
+// values Gantry decided itself — the catalog's image, the allocation's GPUs, validated numbers — never raw request
+// fields, so nothing dangerous can reach Docker from a request.
+
+const GiB = 1024 ** 3;
+export const PIDS_LIMIT = 4096;
+export const WORKSPACE_MOUNT = "/workspace";
+export const DATA_MOUNT = "/data";
+export const FALLBACK_USER = "1000:1000";
+
+export type ContainerSpecInput = {
+  workspaceId: string;
+  userId: string;
+  containerName: string;
+  /** Image ID (sha256:…) resolved from the catalog. */
+  image: string;
+  /** The image's own Config.User; root or empty falls back to 1000:1000. */
+  imageUser: string | null | undefined;
+  /** Catalog start command template, or null to run the image's CMD. */
+  commandTemplate: string | null;
+  port: number;
+  memoryGb: number;
+  cpus: number;
+  /** /dev/shm in GB; null → min(8 GB, half the memory limit). */
+  shmSizeGb: number | null;
+  gpuUuids: string[];
+  jupyterToken: string;
+  /** Admin-configured host directory for shared datasets, mounted read-only at /data. */
+  dataPath: string | null;
+};
+
+export function baseUrlFor(workspaceId: string): string {
+  return `/w/${workspaceId}/`;
+}
+
+export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
+  const gb = shmSizeGb ?? Math.min(8, memoryGb / 2);
+  return Math.floor(Math.min(gb, memoryGb) * GiB);
+}
+
+export function isRootUser(user: string | null | undefined): boolean {
+  if (!user) return true;
+  const name = user.split(":")[0];
+  return name === "" || name === "root" || name === "0";
+}
+
+export function renderCommand(template: string, vars: { base_url: string; port: number }): string[] {
+  const filled = template.replaceAll("{base_url}", vars.base_url).replaceAll("{port}", String(vars.port));
+  const words = parseShell(filled);
+  if (words.some((w) => typeof w !== "string")) {
+    // Operators, globs or comments would need a shell; the command runs directly, so refuse them outright.
+    throw new Error("The start command may only contain words and quotes (no pipes, redirects, globs or $variables).");
+  }
+  return words as string[];
+}
+
+export function buildContainerSpec(input: ContainerSpecInput): Docker.ContainerCreateOptions {
+  const memory = Math.floor(input.memoryGb * GiB);
+  const gpus = input.gpuUuids;
+  const mounts: Docker.MountConfig = [
+    { Type: "volume", Source: userVolumeName(input.userId), Target: WORKSPACE_MOUNT, ReadOnly: false },
+  ];
+  if (input.dataPath) mounts.push({ Type: "bind", Source: input.dataPath, Target: DATA_MOUNT, ReadOnly: true });
+
+  return {
+    name: input.containerName,
+    Image: input.image,
+    Cmd: input.commandTemplate ? renderCommand(input.commandTemplate, { base_url: baseUrlFor(input.workspaceId), port: input.port }) : undefined,
+    User: isRootUser(input.imageUser) ? FALLBACK_USER : input.imageUser!,
+    WorkingDir: WORKSPACE_MOUNT,
+    Env: [
+      `JUPYTER_TOKEN=${input.jupyterToken}`,
+      `GANTRY_WORKSPACE_ID=${input.workspaceId}`,
+      `JUPYTER_PORT=${input.port}`,
+      // Always set, so an image's own NVIDIA_VISIBLE_DEVICES=all can never widen what Gantry handed out.
+      `NVIDIA_VISIBLE_DEVICES=${gpus.length ? gpus.join(",") : "void"}`,
+      `CUDA_VISIBLE_DEVICES=${gpus.join(",")}`,
+    ],
+    Labels: workspaceLabels(input.workspaceId, input.userId),
+    ExposedPorts: {},
+    HostConfig: {
+      Memory: memory,
+      MemorySwap: memory,
+      NanoCpus: Math.round(input.cpus * 1e9),
+      PidsLimit: PIDS_LIMIT,
+      ShmSize: shmBytes(input.memoryGb, input.shmSizeGb),
+      CapDrop: ["ALL"],
+      CapAdd: [],
+      SecurityOpt: ["no-new-privileges"],
+      Privileged: false,
+      ReadonlyRootfs: false,
+      NetworkMode: WORKSPACE_NETWORK,
+      IpcMode: "private",
+      PortBindings: {},
+      PublishAllPorts: false,
+      Mounts: mounts,
+      Devices: [],
+      DeviceRequests: gpus.length ? [{ Driver: "nvidia", DeviceIDs: gpus, Capabilities: [["gpu"]] }] : [],
+      // Gantry decides restarts; an OOM-killed workspace must not loop.
+      RestartPolicy: { Name: "no" },
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "2" } },
+    },
+  };
+}

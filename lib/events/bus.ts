@@ -1,0 +1,30 @@
+import { EventEmitter } from "node:events";
+
+// In-process pub/sub for server-sent events. Lives on globalThis so the custom server's background tasks and
+// Next's route handlers (two module graphs, one process) share it.
+
+export type WorkspaceEvent =
+  | { type: "workspace"; userId: string; workspaceId: string; workspace: unknown }
+  | { type: "workspace-deleted"; userId: string; workspaceId: string }
+  | { type: "pull-progress"; userId: string; workspaceId: string; image: string; bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number };
+
+const key = Symbol.for("gantry.bus");
+type Holder = { [key]?: EventEmitter };
+
+function bus(): EventEmitter {
+  const g = globalThis as Holder;
+  if (!g[key]) {
+    g[key] = new EventEmitter();
+    g[key].setMaxListeners(0);
+  }
+  return g[key];
+}
+
+export function publish(event: WorkspaceEvent): void {
+  bus().emit("event", event);
+}
+
+export function subscribe(listener: (event: WorkspaceEvent) => void): () => void {
+  bus().on("event", listener);
+  return () => bus().off("event", listener);
+}

@@ -1,0 +1,51 @@
+import type { Caller } from "../auth/caller";
+import { subscribe, type WorkspaceEvent } from "./bus";
+
+/**
+ * Server-sent events for the caller's workspaces (an admin sees everyone's): status changes and pull progress.
+ * Ownership is checked per event, so a stream never carries another user's workspace.
+ */
+export function workspaceEventStream(caller: Caller, signal: AbortSignal): Response {
+  const encoder = new TextEncoder();
+  let cleanup = () => {};
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (event: string, data: unknown) => {
+        try {
+          controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        } catch {
+          cleanup();
+        }
+      };
+      send("hello", { userId: caller.id });
+      const unsubscribe = subscribe((e: WorkspaceEvent) => {
+        if (e.userId === caller.id || caller.role === "admin") send(e.type, e);
+      });
+      const keepAlive = setInterval(() => {
+        try {
+          controller.enqueue(encoder.encode(": keep-alive\n\n"));
+        } catch {
+          cleanup();
+        }
+      }, 15_000);
+      cleanup = () => {
+        unsubscribe();
+        clearInterval(keepAlive);
+      };
+      signal.addEventListener("abort", () => {
+        cleanup();
+        try {
+          controller.close();
+        } catch {
+          /* already closed */
+        }
+      });
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+  return new Response(stream, {
+    headers: { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store, no-transform", Connection: "keep-alive", "X-Accel-Buffering": "no" },
+  });
+}

@@ -1,0 +1,19 @@
+import { db } from "../db/client";
+import { ApiError } from "../errors";
+import { checkCudaCompatibility, parseCudaRequirement } from "./cuda-compat";
+
+/** The host's driver version (the lowest, should GPUs disagree), from the last nvidia-smi inventory. */
+export async function hostDriverVersion(): Promise<string | null> {
+  const gpus = await db().gpu.findMany({ select: { driverVersion: true } });
+  const versions = gpus.map((g) => g.driverVersion).filter((v): v is string => !!v);
+  if (!versions.length) return null;
+  return versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0];
+}
+
+/** Refuses a GPU workspace whose image needs a newer CUDA than the host's driver offers, before anything is created. */
+export async function checkCudaForImage(imageId: string, imageEnv: string[]): Promise<void> {
+  const image = await db().image.findUnique({ where: { id: imageId }, select: { cudaVersion: true } });
+  const imageCuda = image?.cudaVersion ?? parseCudaRequirement(imageEnv);
+  const result = checkCudaCompatibility({ imageCuda, driverVersion: await hostDriverVersion() });
+  if (!result.ok) throw new ApiError("cuda_incompatible", result.message, { minimumDriver: result.minimumDriver, imageCuda });
+}

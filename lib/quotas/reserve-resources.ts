@@ -1,0 +1,66 @@
+import type { Tx } from "../db/client";
+import { ApiError } from "../errors";
+import { getSettings, type Settings } from "../settings/settings";
+import { ACTIVE_STATUSES } from "../workspaces/workspace-schemas";
+import { capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type HostCapacity } from "./quota-math";
+
+export type Reservation = {
+  userId: string;
+  /** The workspace being started again; absent for a new launch (which then also counts against maxWorkspaces). */
+  workspaceId?: string;
+  gpus: number;
+  memoryGb: number;
+  cpus: number;
+  preferredGpus?: string[];
+};
+
+/**
+ * Checks quota and host capacity and picks GPUs, inside the caller's transaction. Transactions on Gantry's
+ * database are serialized (one SQLite writer, the adapter's mutex), so count-compare-insert cannot interleave;
+ * GpuAllocation's primary key on the GPU UUID holds the line even across processes.
+ */
+export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCapacity | null): Promise<{ gpuUuids: string[]; settings: Settings }> {
+  const settings = await getSettings(tx);
+  const quota = (await tx.quota.findUnique({ where: { userId: r.userId } })) ?? settings.defaultQuota;
+  const others = { id: r.workspaceId ? { not: r.workspaceId } : undefined };
+  const [mine, allActive, workspaces] = await Promise.all([
+    tx.workspace.findMany({ where: { userId: r.userId, status: { in: ACTIVE_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
+    tx.workspace.findMany({ where: { status: { in: ACTIVE_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
+    tx.workspace.count({ where: { userId: r.userId } }),
+  ]);
+  const usage = { ...sumUsage(mine), workspaces };
+  const problems = quotaProblems(quota, usage, { ...r, newWorkspace: !r.workspaceId });
+  if (problems.length) {
+    throw new ApiError("quota_exceeded", `Over your quota — ${problems.join("; ")}.`, { problems });
+  }
+  if (host) {
+    const remaining = hostRemaining(host, settings.hostReserve, sumUsage(allActive));
+    const full = capacityProblems(remaining, r);
+    if (full.length) throw new ApiError("conflict", `Not enough room on this host — ${full.join("; ")}.`, { problems: full });
+  }
+  let gpuUuids: string[] = [];
+  if (r.gpus > 0) {
+    const free = await tx.gpu.findMany({ where: { allocation: null }, select: { uuid: true, index: true } });
+    const picked = pickGpus(free, r.gpus, r.preferredGpus);
+    if (!picked) {
+      throw new ApiError("no_gpu_available", `No GPU available: ${r.gpus} requested, ${free.length} free.`, { free: free.length });
+    }
+    gpuUuids = picked;
+  }
+  return { gpuUuids, settings };
+}
+
+export async function allocateGpus(tx: Tx, workspaceId: string, userId: string, gpuUuids: string[]): Promise<void> {
+  for (const gpuUuid of gpuUuids) {
+    try {
+      await tx.gpuAllocation.create({ data: { gpuUuid, workspaceId, userId } });
+    } catch (e) {
+      if ((e as { code?: string }).code === "P2002") throw new ApiError("no_gpu_available", "No GPU available: another workspace took it a moment ago.");
+      throw e;
+    }
+  }
+}
+
+export async function releaseGpus(tx: Tx, workspaceId: string): Promise<void> {
+  await tx.gpuAllocation.deleteMany({ where: { workspaceId } });
+}

@@ -1,0 +1,68 @@
+import { db } from "../db/client";
+import { baseUrlFor } from "../docker/container-spec";
+import { config } from "../config";
+import type { WorkspaceStatus } from "./workspace-schemas";
+
+export const workspaceInclude = {
+  image: { select: { id: true, name: true, ref: true } },
+  allocations: { include: { gpu: { select: { index: true, uuid: true } } } },
+  user: { select: { id: true, email: true, name: true } },
+} as const;
+
+export type WorkspaceRow = NonNullable<Awaited<ReturnType<typeof loadWorkspace>>>;
+
+export function loadWorkspace(id: string) {
+  return db().workspace.findUnique({ where: { id }, include: workspaceInclude });
+}
+
+export type WorkspaceView = {
+  id: string;
+  name: string;
+  status: WorkspaceStatus;
+  statusMessage: string;
+  userId: string;
+  owner: { id: string; email: string; name: string };
+  imageId: string;
+  image: { id: string; name: string; ref: string };
+  imageRef: string;
+  gpus: number;
+  gpuDevices: { index: number; uuid: string }[];
+  memoryGb: number;
+  cpus: number;
+  containerId: string | null;
+  url: string;
+  createdAt: Date;
+  startedAt: Date | null;
+  lastActivityAt: Date | null;
+  updatedAt: Date;
+};
+
+/** What any API response may say about a workspace: never its Jupyter token. */
+export function toWorkspaceView(w: WorkspaceRow): WorkspaceView {
+  return {
+    id: w.id,
+    name: w.name,
+    status: w.status as WorkspaceStatus,
+    statusMessage: w.statusMessage,
+    userId: w.userId,
+    owner: w.user,
+    imageId: w.imageId,
+    image: w.image,
+    imageRef: w.imageRef,
+    gpus: w.gpus,
+    gpuDevices: w.allocations.map((a) => ({ index: a.gpu.index, uuid: a.gpu.uuid })).sort((a, b) => a.index - b.index),
+    memoryGb: w.memoryGb,
+    cpus: w.cpus,
+    containerId: w.containerId,
+    url: workspaceUrl(w.id),
+    createdAt: w.createdAt,
+    startedAt: w.startedAt,
+    lastActivityAt: w.lastActivityAt,
+    updatedAt: w.updatedAt,
+  };
+}
+
+export function workspaceUrl(id: string): string {
+  const proxy = process.env.GANTRY_PROXY_URL ?? config.publicUrl;
+  return `${proxy}${baseUrlFor(id)}`;
+}
