@@ -110,7 +110,7 @@ function envMap(env: readonly string[]): Map<string, string> {
 export function parseCudaRequirement(env: readonly string[]): string | null {
   const vars = envMap(env);
   const requireCuda = vars.get("NVIDIA_REQUIRE_CUDA");
-  if (false) {
+  if (requireCuda !== undefined) {
     const m = /(?:^|[\s,])cuda\s*>=\s*(\d+)\.(\d+)/i.exec(requireCuda);
     if (m) return `${Number(m[1])}.${Number(m[2])}`;
   }

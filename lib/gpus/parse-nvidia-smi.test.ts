@@ -12,6 +12,9 @@ const H100_8X = [
   "7, GPU-6a1b3c2d-0f1e-4a5b-9c8d-7e6f5a4b3c27, NVIDIA H100 80GB HBM3, 81559, 535.104.05",
 ].join("\n");
 
+const DRIVER_DOWN =
+  "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
+
 describe("NVIDIA_SMI_ARGS", () => {
   it("asks for the columns in the order the parser reads them", () => {
     expect(NVIDIA_SMI_ARGS).toEqual([
@@ -124,11 +127,8 @@ describe("parseNvidiaSmiCsv", () => {
   });
 
   it("throws nvidia-smi's own words when it cannot reach the driver", () => {
-    const text =
-      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n";
-    expect(() => parseNvidiaSmiCsv(text)).toThrow(
-      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.",
-    );
+    expect(() => parseNvidiaSmiCsv(`${DRIVER_DOWN}\n\n`)).toThrow(DRIVER_DOWN);
+    expect(() => parseNvidiaSmiCsv(`${DRIVER_DOWN}\r\n`)).toThrow(DRIVER_DOWN);
   });
 
   it("throws on an NVML driver/library mismatch, keeping both lines", () => {
@@ -141,6 +141,11 @@ describe("parseNvidiaSmiCsv", () => {
     }
     expect(message).toContain("Failed to initialize NVML: Driver/library version mismatch");
     expect(message).toContain("NVML library version: 550.54");
+  });
+
+  it("quotes the error from its first line even after other chatter", () => {
+    const text = ["Warning: persistence mode is disabled", "Note: something", "Another note", "Yet another", DRIVER_DOWN].join("\n");
+    expect(() => parseNvidiaSmiCsv(text)).toThrow(`nvidia-smi reported an error: ${DRIVER_DOWN}`);
   });
 
   it("throws on unknown text when there are no GPU rows at all", () => {

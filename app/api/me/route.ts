@@ -1,4 +1,5 @@
 import { withUser } from "@/lib/http/route";
+import { quotaOf, usageOf } from "@/lib/quotas/quota-usage";
 
 export const dynamic = "force-dynamic";
 
@@ -7,4 +8,6 @@ export const GET = withUser(async (_req, { caller }) => ({
   email: caller.email,
   name: caller.name,
   role: caller.role,
+  quota: await quotaOf(caller.id),
+  usage: await usageOf(caller.id),
 }));

@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { withAdmin } from "@/lib/http/route";
+import { parseWith } from "@/lib/http/read-json";
+import { listAudit } from "@/lib/audit/record-audit";
+
+export const dynamic = "force-dynamic";
+
+const pageSchema = z.strictObject({
+  page: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  pageSize: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const GET = withAdmin(async (req) => {
+  const { page, pageSize } = parseWith(pageSchema, Object.fromEntries(req.nextUrl.searchParams));
+  return listAudit(page, pageSize);
+});
