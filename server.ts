@@ -8,6 +8,7 @@ import { bootstrapAdmin } from "./lib/users/bootstrap-admin";
 import { REMOTE_ADDR_HEADER } from "./lib/auth/client-address";
 import { startBackgroundTasks, stopBackgroundTasks } from "./lib/startup/background";
 import { log } from "./lib/log";
+import { createWorkspaceProxy } from "./lib/proxy/proxy-server";
 
 const dev = process.argv.includes("--dev");
 
@@ -37,16 +38,38 @@ async function main(): Promise<void> {
   });
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
+  if (dev) {
+    const upgrade = app.getUpgradeHandler();
+    server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
+  }
+
+  // The workspace proxy listens on its own port: an origin of its own, separate from the dashboard's.
+  const proxy = createWorkspaceProxy();
+  const proxyServer = http.createServer((req, res) => void proxy.handleRequest(req, res));
+  proxyServer.on("upgrade", (req, socket, head) => void proxy.handleUpgrade(req, socket, head));
+  proxyServer.headersTimeout = 20_000;
 
   await startBackgroundTasks();
 
-  server.listen(config.port, config.host, () => {
-    console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir})`);
-  });
+  const listening = (srv: http.Server, port: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      srv.once("error", (e) => reject(new StartupError(`cannot listen on ${config.host}:${port} for the ${what}: ${(e as Error).message}`)));
+      srv.listen(port, config.host, () => resolve());
+    });
+  try {
+    await listening(server, config.port, "dashboard");
+    await listening(proxyServer, config.proxyPort, "workspace proxy (set GANTRY_PROXY_PORT)");
+  } catch (e) {
+    console.error(`Gantry cannot start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir}); workspaces open through ${config.proxyPublicUrl}`);
 
   const shutdown = (signal: string) => {
     log.info("shutting down", { signal });
     stopBackgroundTasks();
+    proxy.close();
+    proxyServer.close();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };

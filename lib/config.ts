@@ -21,6 +21,21 @@ export const config = {
   get publicUrl(): string {
     return (process.env.GANTRY_PUBLIC_URL ?? process.env.NEXTAUTH_URL ?? `http://localhost:${this.port}`).replace(/\/$/, "");
   },
+  /** Port of the workspace proxy, an origin of its own (default: PORT + 1). */
+  get proxyPort(): number {
+    return Number(process.env.GANTRY_PROXY_PORT ?? this.port + 1);
+  },
+  /**
+   * Public URL of the workspace proxy. Defaults to the dashboard's host on the proxy port; "localhost" becomes
+   * 127.0.0.1 so that, in local use, the browser keeps the dashboard's cookies away from it entirely.
+   */
+  get proxyPublicUrl(): string {
+    if (process.env.GANTRY_PROXY_URL) return process.env.GANTRY_PROXY_URL.replace(/\/$/, "");
+    const url = new URL(this.publicUrl);
+    if (url.hostname === "localhost") url.hostname = "127.0.0.1";
+    url.port = String(this.proxyPort);
+    return url.origin;
+  },
   get nvidiaSmi(): string {
     return process.env.GANTRY_NVIDIA_SMI ?? "nvidia-smi";
   },

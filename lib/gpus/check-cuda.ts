@@ -1,13 +1,11 @@
 import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { checkCudaCompatibility, parseCudaRequirement } from "./cuda-compat";
+import { driverVersionOf } from "./parse-nvidia-smi";
 
 /** The host's driver version (the lowest, should GPUs disagree), from the last nvidia-smi inventory. */
 export async function hostDriverVersion(): Promise<string | null> {
-  const gpus = await db().gpu.findMany({ select: { driverVersion: true } });
-  const versions = gpus.map((g) => g.driverVersion).filter((v): v is string => !!v);
-  if (!versions.length) return null;
-  return versions.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))[0];
+  return driverVersionOf(await db().gpu.findMany({ select: { driverVersion: true } }));
 }
 
 /** Refuses a GPU workspace whose image needs a newer CUDA than the host's driver offers, before anything is created. */

@@ -23,6 +23,8 @@ export async function refreshGpuInventory(actor: Actor = null): Promise<Inventor
   (globalThis as Holder)[key] = status;
   if (result.error) {
     log.warn("GPU inventory unavailable", { error: result.error });
+    // A one-off failure (a timeout, a driver hiccup) must not make the GPUs vanish: keep the last inventory.
+    if (await db().gpu.count()) return status;
   }
   const now = new Date();
   await db().$transaction(async (tx) => {

@@ -63,6 +63,5 @@ export function toWorkspaceView(w: WorkspaceRow): WorkspaceView {
 }
 
 export function workspaceUrl(id: string): string {
-  const proxy = process.env.GANTRY_PROXY_URL ?? config.publicUrl;
-  return `${proxy}${baseUrlFor(id)}`;
+  return `${config.proxyPublicUrl}${baseUrlFor(id)}`;
 }

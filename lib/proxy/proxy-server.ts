@@ -1,0 +1,161 @@
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import { createProxyServer } from "http-proxy-3";
+import { config } from "../config";
+import { log } from "../log";
+import { redeemGrant, signProxySession, verifyProxySession, PROXY_SESSION_TTL_S } from "./grant";
+import { auditAdminAccess, proxyAccess, type ProxyTarget } from "./proxy-access";
+import { touchActivity } from "./activity";
+import { db } from "../db/client";
+
+// The workspace proxy, on an origin of its own: a workspace's HTML and JavaScript never run on the dashboard's
+// origin. It authenticates with its own per-workspace cookie (obtained through a grant from the dashboard),
+// never with the dashboard's, and adds the workspace's Jupyter token on the way in — the browser never sees it.
+
+const PATH = /^\/w\/(ws[0-9a-f]{20})(\/.*)?$/;
+const GRANT_PATH = "_gantry/grant";
+// Cookies that belong to the dashboard or to this proxy: never forwarded into a workspace.
+const PRIVATE_COOKIE = /^(__Secure-|__Host-)?next-auth\.|^gantry_/;
+
+export function proxyCookieName(workspaceId: string): string {
+  return `gantry_proxy_${workspaceId}`;
+}
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) out.set(part.slice(0, i).trim(), part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+function forwardableCookies(header: string | undefined): string | undefined {
+  const kept = (header ?? "")
+    .split(";")
+    .map((p) => p.trim())
+    .filter((p) => p && !PRIVATE_COOKIE.test(p.split("=")[0]));
+  return kept.length ? kept.join("; ") : undefined;
+}
+
+function send(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store", ...headers });
+  res.end(body);
+}
+
+/** Paths under the workspace's prefix only; anything else becomes the prefix itself. */
+function safeWorkspacePath(workspaceId: string, next: string | null): string {
+  const prefix = `/w/${workspaceId}/`;
+  if (!next || next.length > 2000 || !next.startsWith(prefix) || /[\\\u0000-\u001f]/.test(next)) return prefix;
+  return next;
+}
+
+async function sessionFor(req: http.IncomingMessage, workspaceId: string) {
+  const session = await verifyProxySession(parseCookies(req.headers.cookie).get(proxyCookieName(workspaceId)));
+  return session && session.workspaceId === workspaceId ? session : null;
+}
+
+function prepareUpstream(req: http.IncomingMessage, access: ProxyTarget): void {
+  const cookies = forwardableCookies(req.headers.cookie);
+  if (cookies) req.headers.cookie = cookies;
+  else delete req.headers.cookie;
+  req.headers.authorization = `token ${access.jupyterToken}`;
+  delete req.headers["x-gantry-remote-addr"];
+}
+
+export function createWorkspaceProxy() {
+  const proxy = createProxyServer({ ws: true, xfwd: false, proxyTimeout: 0 });
+  proxy.on("error", (err, _req, res) => {
+    log.warn("proxy upstream error", { error: err });
+    if (res && "writeHead" in res) send(res as http.ServerResponse, 502, "The workspace did not answer. It may still be starting; try again in a moment.");
+    else (res as Duplex | undefined)?.destroy();
+  });
+
+  async function handleGrant(req: http.IncomingMessage, res: http.ServerResponse, workspaceId: string, url: URL) {
+    const claims = await redeemGrant(url.searchParams.get("grant"));
+    if (!claims || claims.workspaceId !== workspaceId) return send(res, 404, "Not found");
+    const access = await proxyAccess(workspaceId, claims.userId);
+    if (!access) return send(res, 404, "Not found");
+    if (access.viaAdmin) {
+      const admin = await db().user.findUnique({ where: { id: claims.userId }, select: { id: true, email: true } });
+      if (admin) await auditAdminAccess(workspaceId, admin);
+    }
+    const cookie = await signProxySession(claims);
+    const secure = config.proxyPublicUrl.startsWith("https:") ? "; Secure" : "";
+    res.writeHead(302, {
+      Location: safeWorkspacePath(workspaceId, url.searchParams.get("next")),
+      "Set-Cookie": `${proxyCookieName(workspaceId)}=${cookie}; Path=/w/${workspaceId}/; HttpOnly; SameSite=Lax; Max-Age=${PROXY_SESSION_TTL_S}${secure}`,
+      "Cache-Control": "no-store",
+    });
+    res.end();
+  }
+
+  async function handleRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://proxy.invalid");
+    const match = PATH.exec(url.pathname);
+    if (!match) return send(res, 404, "Not found");
+    const workspaceId = match[1];
+    if (match[2] === `/${GRANT_PATH}`) return handleGrant(req, res, workspaceId, url);
+
+    const session = await sessionFor(req, workspaceId);
+    if (!session) {
+      // Browsers navigating here are sent through the dashboard (login if needed) and back; API calls get 401.
+      if (req.method === "GET" && (req.headers.accept ?? "").includes("text/html")) {
+        const next = encodeURIComponent(url.pathname + url.search);
+        res.writeHead(302, { Location: `${config.publicUrl}/open/${workspaceId}?next=${next}`, "Cache-Control": "no-store" });
+        return void res.end();
+      }
+      return send(res, 401, "Open this workspace from the Gantry dashboard first.");
+    }
+    const access = await proxyAccess(workspaceId, session.userId);
+    if (!access) return send(res, 404, "Not found");
+    if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
+    touchActivity(workspaceId);
+    prepareUpstream(req, access);
+    proxy.web(req, res, { target: access.target });
+  }
+
+  function refuse(socket: Duplex, status: string): void {
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  async function handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "http://proxy.invalid");
+    const match = PATH.exec(url.pathname);
+    if (!match) return refuse(socket, "404 Not Found");
+    const workspaceId = match[1];
+    // A page on another origin must not open sockets into the workspace with the user's cookie.
+    const origin = req.headers.origin;
+    const allowed = new Set([new URL(config.proxyPublicUrl).origin]);
+    if (req.headers.host) allowed.add(`http://${req.headers.host}`).add(`https://${req.headers.host}`);
+    if (!origin || !allowed.has(origin)) return refuse(socket, "403 Forbidden");
+    const session = await sessionFor(req, workspaceId);
+    if (!session) return refuse(socket, "401 Unauthorized");
+    const access = await proxyAccess(workspaceId, session.userId);
+    if (!access) return refuse(socket, "404 Not Found");
+    if (!access.target) return refuse(socket, "503 Service Unavailable");
+    touchActivity(workspaceId);
+    socket.on("data", () => touchActivity(workspaceId));
+    prepareUpstream(req, access);
+    proxy.ws(req, socket, head, { target: access.target });
+  }
+
+  return {
+    handleRequest: (req: http.IncomingMessage, res: http.ServerResponse) =>
+      handleRequest(req, res).catch((e) => {
+        log.error("proxy request failed", { error: e });
+        send(res, 500, "Proxy error");
+      }),
+    handleUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      handleUpgrade(req, socket, head).catch((e) => {
+        log.error("proxy upgrade failed", { error: e });
+        socket.destroy();
+      }),
+    close: () => proxy.close(),
+  };
+}
