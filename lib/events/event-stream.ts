@@ -1,5 +1,6 @@
 import type { Caller } from "../auth/caller";
 import { subscribe, type WorkspaceEvent } from "./bus";
+import { db } from "../db/client";
 
 /**
  * Server-sent events for the caller's workspaces (an admin sees everyone's): status changes and pull progress.
@@ -21,7 +22,18 @@ export function workspaceEventStream(caller: Caller, signal: AbortSignal): Respo
       const unsubscribe = subscribe((e: WorkspaceEvent) => {
         if (e.userId === caller.id || caller.role === "admin") send(e.type, e);
       });
-      const keepAlive = setInterval(() => {
+      // Each keep-alive also re-checks the account, so a disabled or deleted user's stream ends within 15 s.
+      const keepAlive = setInterval(async () => {
+        const user = await db().user.findUnique({ where: { id: caller.id }, select: { disabled: true, role: true } }).catch(() => null);
+        if (!user || user.disabled || (caller.role === "admin" && user.role !== "admin")) {
+          cleanup();
+          try {
+            controller.close();
+          } catch {
+            /* already closed */
+          }
+          return;
+        }
         try {
           controller.enqueue(encoder.encode(": keep-alive\n\n"));
         } catch {
