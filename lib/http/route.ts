@@ -27,7 +27,8 @@ function translate(e: unknown): ApiError {
   if (isApiError(e)) return e;
   const err = e as { code?: string; message?: string; cause?: { code?: string } };
   const text = `${err?.code ?? ""} ${err?.message ?? ""} ${err?.cause?.code ?? ""}`;
-  if (/SQLITE_BUSY|database is locked|SocketTimeout|timeout.*transaction/i.test(text)) {
+  // SQLite's busy timeout surfaces as SQLITE_BUSY, or as Prisma's P1008 "Operation has timed out".
+  if (/SQLITE_BUSY|database is locked|Operation has timed out|P1008|P2034|SocketTimeout|timeout.*transaction/i.test(text)) {
     return new ApiError("database_busy", "The database is busy; nothing was changed. Try again in a moment.");
   }
   return new ApiError("internal", "Something went wrong on the server; nothing was changed if the action did not finish.");
