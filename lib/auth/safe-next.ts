@@ -9,7 +9,10 @@ export function safeNextPath(value: string | null | undefined): string {
   try {
     const url = new URL(value, "http://gantry.invalid");
     if (url.host !== "gantry.invalid") return "/";
-    return url.pathname + url.search + url.hash;
+    // Dot segments normalise away ("/.//evil" → "//evil"): check the result, not just the input.
+    const path = url.pathname + url.search + url.hash;
+    if (path.startsWith("//") || path.startsWith("/\\")) return "/";
+    return path;
   } catch {
     return "/";
   }

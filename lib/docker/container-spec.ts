@@ -49,12 +49,16 @@ export function isRootUser(user: string | null | undefined): boolean {
   return name === "" || name === "root" || name === "0";
 }
 
+const COMMAND_RULE = "The start command may only contain words and quotes (no pipes, redirects, globs or $variables).";
+
 export function renderCommand(template: string, vars: { base_url: string; port: number }): string[] {
   const filled = template.replaceAll("{base_url}", vars.base_url).replaceAll("{port}", String(vars.port));
+  // shell-quote would expand $VAR to an empty string without a word; a command that needs a shell is refused.
+  if (/[$`]/.test(filled)) throw new Error(COMMAND_RULE);
   const words = parseShell(filled);
   if (words.some((w) => typeof w !== "string")) {
     // Operators, globs or comments would need a shell; the command runs directly, so refuse them outright.
-    throw new Error("The start command may only contain words and quotes (no pipes, redirects, globs or $variables).");
+    throw new Error(COMMAND_RULE);
   }
   return words as string[];
 }

@@ -1,5 +1,5 @@
 import { db } from "../db/client";
-import { inspectContainer, listManagedContainers, type ContainerState } from "../docker/containers";
+import { inspectContainer, listManagedContainers, stopContainer, type ContainerState } from "../docker/containers";
 import { releaseGpus } from "../quotas/reserve-resources";
 import { log } from "../log";
 import { isInFlight } from "./in-flight";
@@ -15,12 +15,15 @@ export function observedStatus(current: WorkspaceStatus, container: ContainerSta
     return { status: "error", message: "The container was removed outside Gantry. Start or reset the workspace to make a new one; files in /workspace are kept.", releases: true };
   }
   if (container.running) {
-    return current === "running" ? null : { status: "running", message: "", releases: false };
+    // A stopped workspace's container started behind Gantry's back holds no allocation: the caller stops it.
+    return current === "running" || current === "stopped" || current === "error" ? null : { status: "running", message: "", releases: false };
   }
+  // A workspace the user stopped stays stopped, even if its container's last exit was an OOM kill.
+  if (current === "stopped") return null;
   if (container.oomKilled) {
     return { status: "error", message: `Out of memory: the workspace used more than its ${memoryGb} GB limit and was stopped.`, releases: true };
   }
-  if (current === "stopped" || current === "error") return null;
+  if (current === "error") return null;
   if (container.exitCode === 0) return { status: "stopped", message: "The workspace's main process exited.", releases: true };
   return { status: "error", message: `The container stopped unexpectedly (exit code ${container.exitCode}).`, releases: true };
 }
@@ -40,6 +43,12 @@ export async function reconcileWorkspace(id: string, known?: ContainerState | nu
     }
   }
   const current = ws.status as WorkspaceStatus;
+  if (container?.running && (current === "stopped" || current === "error")) {
+    // Started outside Gantry: its GPUs may belong to someone else now. Gantry's record wins.
+    log.warn("stopping a workspace container started outside Gantry", { workspaceId: id });
+    await stopContainer(container.id);
+    return;
+  }
   // Transitional states with no action in flight were interrupted (Gantry restarted mid-action).
   const effective: WorkspaceStatus = ["starting", "stopping", "resetting", "pulling"].includes(current) ? "running" : current;
   const next = observedStatus(effective, container, ws.memoryGb) ?? (effective !== current ? { status: "running" as const, message: "", releases: false } : null);
