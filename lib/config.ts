@@ -44,6 +44,6 @@ export const config = {
     return (process.env.GANTRY_TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   },
   get dockerTimeoutMs(): number {
-    return Number(process.env.GANTRY_DOCKER_TIMEOUT_MS ?? 10_000);
+    return Number(process.env.GANTRY_DOCKER_TIMEOUT_MS ?? 30_000);
   },
 };

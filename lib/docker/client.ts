@@ -30,6 +30,11 @@ export function dockerUnavailable(): ApiError {
   return new ApiError("docker_unavailable", "The Docker engine is not reachable right now; nothing was changed. Try again shortly.");
 }
 
+/** A client whose request timeout also covers a wait Docker itself does (e.g. a stop's grace period). */
+export function dockerWithExtraTime(extraMs: number): Docker {
+  return new Docker({ timeout: config.dockerTimeoutMs + extraMs });
+}
+
 /** A client without a request timeout, for long-lived streams (events) that may be idle for minutes. */
 export function dockerForStreams(): Docker {
   const g = globalThis as Holder & { [streamKey]?: Docker };

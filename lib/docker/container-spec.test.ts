@@ -66,7 +66,7 @@ describe("buildContainerSpec: privileges", () => {
     expect(hc.CapDrop).toEqual(["ALL"]);
     expect(hc.CapAdd ?? []).toEqual([]);
     expect(hc.SecurityOpt).toContain("no-new-privileges");
-    expect((hc.SecurityOpt ?? []).filter((o) => /seccomp|apparmor|label/i.test(o))).toEqual([]);
+    expect((hc.SecurityOpt ?? []).filter((o: string) => /seccomp|apparmor|label/i.test(o))).toEqual([]);
     expect(hc.Privileged).toBe(false);
     expect(hc.Sysctls ?? {}).toEqual({});
   });
@@ -74,7 +74,9 @@ describe("buildContainerSpec: privileges", () => {
   it("shares no namespace with the host: network, PID, IPC, UTS, user, cgroup", () => {
     const hc = buildContainerSpec(input()).HostConfig!;
     expect(hc.NetworkMode).toBe("gantry-workspaces");
-    for (const mode of [hc.NetworkMode, hc.PidMode, hc.IpcMode, hc.UTSMode, hc.UsernsMode, hc.CgroupnsMode]) {
+    // CgroupnsMode is newer than @types/dockerode's HostConfig.
+    const cgroupns = (hc as { CgroupnsMode?: string }).CgroupnsMode;
+    for (const mode of [hc.NetworkMode, hc.PidMode, hc.IpcMode, hc.UTSMode, hc.UsernsMode, cgroupns]) {
       expect(mode ?? "").not.toMatch(/^(host|container:)/);
     }
   });

@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import { callDocker, dockerStatus } from "./client";
+import { callDocker, dockerStatus, dockerWithExtraTime } from "./client";
 import { LABEL, MANAGED_FILTER } from "./labels";
 import { WORKSPACE_NETWORK } from "./names";
 
@@ -64,9 +64,10 @@ export async function startContainer(id: string): Promise<void> {
 }
 
 export async function stopContainer(id: string, timeoutS = 10): Promise<void> {
-  await callDocker(async (d) => {
+  // Docker waits up to timeoutS for the process to exit before killing it; the request must outlast that wait.
+  await callDocker(async () => {
     try {
-      await d.getContainer(id).stop({ t: timeoutS });
+      await dockerWithExtraTime(timeoutS * 1000).getContainer(id).stop({ t: timeoutS });
     } catch (e) {
       const status = dockerStatus(e);
       if (status !== 304 && status !== 404) throw e;
