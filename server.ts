@@ -24,6 +24,8 @@ async function main(): Promise<void> {
     throw e;
   }
 
+  // next-auth builds its redirects from NEXTAUTH_URL; without it, it would send people to localhost:3000.
+  process.env.NEXTAUTH_URL ??= config.publicUrl;
   const app = next({ dev, dir: process.cwd() });
   await app.prepare();
   const handle = app.getRequestHandler();

@@ -2,6 +2,7 @@ import type { Caller } from "../auth/caller";
 import { config } from "../config";
 import { signGrant } from "./grant";
 import { proxyAccess } from "./proxy-access";
+import { safeWorkspacePath } from "./safe-workspace-path";
 
 /** The proxy URL that redeems a fresh grant for this caller and workspace, or null if they may not open it. */
 export async function openWorkspaceGrant(caller: Caller, workspaceId: string, next: string | null): Promise<string | null> {
@@ -9,10 +10,8 @@ export async function openWorkspaceGrant(caller: Caller, workspaceId: string, ne
   const access = await proxyAccess(workspaceId, caller.id);
   if (!access) return null;
   const grant = await signGrant({ workspaceId, userId: caller.id });
-  const prefix = `/w/${workspaceId}/`;
-  const target = next && next.startsWith(prefix) && !/[\\\u0000-\u001f]/.test(next) ? next : prefix;
-  const url = new URL(`${prefix}_gantry/grant`, config.proxyPublicUrl);
+  const url = new URL(`/w/${workspaceId}/_gantry/grant`, config.proxyPublicUrl);
   url.searchParams.set("grant", grant);
-  url.searchParams.set("next", target);
+  url.searchParams.set("next", safeWorkspacePath(workspaceId, next));
   return url.toString();
 }

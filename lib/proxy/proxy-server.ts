@@ -7,6 +7,7 @@ import { redeemGrant, signProxySession, verifyProxySession, PROXY_SESSION_TTL_S 
 import { auditAdminAccess, proxyAccess, type ProxyTarget } from "./proxy-access";
 import { touchActivity } from "./activity";
 import { db } from "../db/client";
+import { safeWorkspacePath } from "./safe-workspace-path";
 
 // The workspace proxy, on an origin of its own: a workspace's HTML and JavaScript never run on the dashboard's
 // origin. It authenticates with its own per-workspace cookie (obtained through a grant from the dashboard),
@@ -47,28 +48,72 @@ function send(res: http.ServerResponse, status: number, body: string, headers: R
   res.end(body);
 }
 
-/** Paths under the workspace's prefix only; anything else becomes the prefix itself. */
-function safeWorkspacePath(workspaceId: string, next: string | null): string {
-  const prefix = `/w/${workspaceId}/`;
-  if (!next || next.length > 2000 || !next.startsWith(prefix) || /[\\\u0000-\u001f]/.test(next)) return prefix;
-  return next;
-}
-
 async function sessionFor(req: http.IncomingMessage, workspaceId: string) {
   const session = await verifyProxySession(parseCookies(req.headers.cookie).get(proxyCookieName(workspaceId)));
   return session && session.workspaceId === workspaceId ? session : null;
 }
+
+const TOKEN_KEY = Symbol("gantry.jupyterToken");
+type WithToken = http.IncomingMessage & { [TOKEN_KEY]?: string };
 
 function prepareUpstream(req: http.IncomingMessage, access: ProxyTarget): void {
   const cookies = forwardableCookies(req.headers.cookie);
   if (cookies) req.headers.cookie = cookies;
   else delete req.headers.cookie;
   req.headers.authorization = `token ${access.jupyterToken}`;
+  // Uncompressed, so pages can be scrubbed of the token (Jupyter writes it into the HTML of signed-in users).
+  delete req.headers["accept-encoding"];
   delete req.headers["x-gantry-remote-addr"];
+  (req as WithToken)[TOKEN_KEY] = access.jupyterToken;
+}
+
+/** The origins a browser on the proxy uses; requests and sockets from anywhere else are refused. */
+function allowedOrigins(req: http.IncomingMessage): Set<string> {
+  const allowed = new Set([new URL(config.proxyPublicUrl).origin]);
+  if (req.headers.host) allowed.add(`http://${req.headers.host}`).add(`https://${req.headers.host}`);
+  return allowed;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+// Jupyter skips its own cross-origin checks for token-authenticated requests, and the proxy adds the token:
+// so the proxy refuses state changes a page on another origin makes with the user's cookie.
+function crossOrigin(req: http.IncomingMessage): boolean {
+  if (SAFE_METHODS.has(req.method ?? "GET")) return false;
+  const origin = req.headers.origin;
+  if (origin) return !allowedOrigins(req).has(origin);
+  const site = req.headers["sec-fetch-site"];
+  return site !== undefined && site !== "same-origin" && site !== "none";
+}
+
+/** Sends Jupyter's response on with the token taken out of HTML and redirects; everything else streams through. */
+function relayResponse(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const token = (req as WithToken)[TOKEN_KEY];
+  const headers = { ...proxyRes.headers };
+  const scrub = (text: string) => (token ? text.replaceAll(token, "") : text);
+  if (typeof headers.location === "string") headers.location = scrub(headers.location);
+  const type = String(headers["content-type"] ?? "");
+  if (!token || !/^text\/html/i.test(type)) {
+    res.writeHead(proxyRes.statusCode ?? 502, headers);
+    proxyRes.pipe(res);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  proxyRes.on("data", (c: Buffer) => chunks.push(c));
+  proxyRes.on("error", () => res.destroy());
+  proxyRes.on("end", () => {
+    const body = Buffer.from(scrub(Buffer.concat(chunks).toString("utf8")), "utf8");
+    delete headers["content-encoding"];
+    delete headers["transfer-encoding"];
+    headers["content-length"] = String(body.length);
+    res.writeHead(proxyRes.statusCode ?? 502, headers);
+    res.end(body);
+  });
 }
 
 export function createWorkspaceProxy() {
-  const proxy = createProxyServer({ ws: true, xfwd: false, proxyTimeout: 0 });
+  const proxy = createProxyServer({ ws: true, xfwd: false, proxyTimeout: 0, selfHandleResponse: true });
+  proxy.on("proxyRes", (proxyRes, req, res) => relayResponse(proxyRes, req, res as http.ServerResponse));
   proxy.on("error", (err, _req, res) => {
     log.warn("proxy upstream error", { error: err });
     if (res && "writeHead" in res) send(res as http.ServerResponse, 502, "The workspace did not answer. It may still be starting; try again in a moment.");
@@ -111,6 +156,7 @@ export function createWorkspaceProxy() {
       }
       return send(res, 401, "Open this workspace from the Gantry dashboard first.");
     }
+    if (crossOrigin(req)) return send(res, 403, "Requests into a workspace must come from the workspace's own pages.");
     const access = await proxyAccess(workspaceId, session.userId);
     if (!access) return send(res, 404, "Not found");
     if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
@@ -131,9 +177,7 @@ export function createWorkspaceProxy() {
     const workspaceId = match[1];
     // A page on another origin must not open sockets into the workspace with the user's cookie.
     const origin = req.headers.origin;
-    const allowed = new Set([new URL(config.proxyPublicUrl).origin]);
-    if (req.headers.host) allowed.add(`http://${req.headers.host}`).add(`https://${req.headers.host}`);
-    if (!origin || !allowed.has(origin)) return refuse(socket, "403 Forbidden");
+    if (!origin || !allowedOrigins(req).has(origin)) return refuse(socket, "403 Forbidden");
     const session = await sessionFor(req, workspaceId);
     if (!session) return refuse(socket, "401 Unauthorized");
     const access = await proxyAccess(workspaceId, session.userId);
