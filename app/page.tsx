@@ -1,14 +1,68 @@
 import { AppShell } from "@/components/app-shell";
+import { QuotaPanel } from "@/components/workspaces/quota-panel";
+import { WorkspacesDashboard } from "@/components/workspaces/workspaces-dashboard";
+import { toWorkspaceItem } from "@/components/workspaces/workspace-item";
+import type { LaunchLimits } from "@/components/workspaces/launch-form";
 import { requirePageUser } from "@/lib/auth/page-guard";
+import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
+import { listImages } from "@/lib/images/catalog";
+import { quotaOf, usageOf } from "@/lib/quotas/quota-usage";
+import { hostCapacity } from "@/lib/quotas/host-capacity";
+import { hostRemaining } from "@/lib/quotas/quota-math";
+import { listGpus } from "@/lib/gpus/list-gpus";
+import { listUsersWithQuota } from "@/lib/users/admin-users";
+import { getSettings } from "@/lib/settings/settings";
 
 export const dynamic = "force-dynamic";
 
+/** What is left of the host for anyone: its capacity less the admin's reserve less what active workspaces hold. */
+async function hostLeft() {
+  const [host, settings, users, gpus] = await Promise.all([
+    hostCapacity().catch(() => null), // Docker unreachable: the host's size is unknown, the API will say so on launch.
+    getSettings(),
+    listUsersWithQuota(),
+    listGpus(),
+  ]);
+  const handedOut = users.reduce((acc, u) => ({ memoryGb: acc.memoryGb + u.usage.memoryGb, cpus: acc.cpus + u.usage.cpus }), { memoryGb: 0, cpus: 0 });
+  return {
+    remaining: host ? hostRemaining(host, settings.hostReserve, handedOut) : null,
+    gpusFree: gpus.filter((g) => g.workspaceId === null).length,
+  };
+}
+
 export default async function HomePage() {
   const user = await requirePageUser("/");
+  const [workspaces, images, quota, usage, host] = await Promise.all([
+    listWorkspaces(user, false),
+    listImages(),
+    quotaOf(user.id),
+    usageOf(user.id),
+    hostLeft(),
+  ]);
+  const quotaLeft = {
+    gpus: Math.max(0, quota.maxGpus - usage.gpus),
+    memoryGb: Math.max(0, quota.maxMemoryGb - usage.memoryGb),
+    cpus: Math.max(0, quota.maxCpus - usage.cpus),
+  };
+  const limits: LaunchLimits = {
+    gpus: { max: Math.min(quotaLeft.gpus, host.gpusFree), quotaLeft: quotaLeft.gpus, hostFree: host.gpusFree },
+    memoryGb: {
+      max: Math.min(quotaLeft.memoryGb, host.remaining?.memoryGb ?? quotaLeft.memoryGb),
+      quotaLeft: quotaLeft.memoryGb,
+      hostLeft: host.remaining?.memoryGb ?? null,
+    },
+    cpus: { max: Math.min(quotaLeft.cpus, host.remaining?.cpus ?? quotaLeft.cpus), quotaLeft: quotaLeft.cpus, hostLeft: host.remaining?.cpus ?? null },
+    workspacesLeft: Math.max(0, quota.maxWorkspaces - usage.workspaces),
+  };
   return (
     <AppShell user={user}>
-      <h1 className="text-2xl font-semibold">My workspaces</h1>
-      <p className="mt-2 text-slate-600">No workspaces yet.</p>
+      <WorkspacesDashboard
+        userId={user.id}
+        workspaces={workspaces.map(toWorkspaceItem)}
+        images={images.map((i) => ({ id: i.id, name: i.name, ref: i.ref, cudaVersion: i.cudaVersion, description: i.description }))}
+        limits={limits}
+        quotaPanel={<QuotaPanel quota={quota} usage={usage} />}
+      />
     </AppShell>
   );
 }

@@ -109,4 +109,6 @@ async function finishLaunch(id: string, gpuUuids: string[]): Promise<void> {
       await tx.workspace.update({ where: { id }, data: { status: "error", statusMessage: message, containerId: dockerDown ? containerId : null } });
     });
   }
+  // A launch that went on in the background (after a pull) ends here: tell the owner's dashboards.
+  await notifyWorkspace(id);
 }

@@ -1,0 +1,134 @@
+"use client";
+
+import { useState } from "react";
+import { useRouter } from "next/navigation";
+import { apiRequest } from "../api-request";
+import { formatNumber } from "../format";
+import { alertClass, primaryButton, tableClass, tdClass, thClass } from "../form-styles";
+import { QUOTA_FIELDS, QUOTA_LABELS, parseQuota, toDraft, type QuotaKey, type QuotaValues } from "./quota-fields";
+
+export type QuotaUser = {
+  id: string;
+  email: string;
+  name: string;
+  role: "admin" | "user";
+  disabled: boolean;
+  quota: QuotaValues;
+  usage: { gpus: number; memoryGb: number; cpus: number; workspaces: number };
+};
+
+const cellInput =
+  "block w-20 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm tabular-nums focus:border-brand-600 focus:outline-none focus:ring-2 focus:ring-brand-600/30 aria-[invalid=true]:border-red-500";
+
+function QuotaRow({ user }: { user: QuotaUser }) {
+  const router = useRouter();
+  const [draft, setDraft] = useState(toDraft(user.quota));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState<QuotaKey[]>([]);
+  const [saved, setSaved] = useState(false);
+  const formId = `quota-${user.id}`;
+  const errorId = `quota-error-${user.id}`;
+
+  async function onSubmit(e: React.FormEvent) {
+    e.preventDefault();
+    setSaved(false);
+    const parsed = parseQuota(draft);
+    if ("invalid" in parsed) {
+      setInvalid(parsed.invalid);
+      setError(`Enter a number for ${parsed.invalid.map((k) => QUOTA_LABELS[k]).join(", ")}.`);
+      return;
+    }
+    setBusy(true);
+    const result = await apiRequest(`/api/admin/users/${user.id}/quota`, { method: "PUT", body: parsed.values, labels: QUOTA_LABELS });
+    setBusy(false);
+    if (!result.ok) {
+      setInvalid(result.error.fields.filter((f): f is QuotaKey => f in QUOTA_LABELS));
+      setError(result.error.message);
+      return;
+    }
+    setInvalid([]);
+    setError(null);
+    setSaved(true);
+    router.refresh();
+  }
+
+  return (
+    <>
+      <tr className={error ? "bg-red-50/40" : undefined}>
+        <th scope="row" className={`${tdClass} sticky left-0 z-10 bg-white text-left font-normal`}>
+          <span className="block font-medium">{user.email}</span>
+          <span className="block text-xs text-slate-500">
+            {user.name}
+            {user.role === "admin" ? " · admin" : ""}
+            {user.disabled ? " · disabled" : ""}
+          </span>
+        </th>
+        {QUOTA_FIELDS.map((f) => {
+          const used = user.usage[f.usageKey];
+          const over = used > user.quota[f.key];
+          return (
+            <td key={f.key} className={tdClass}>
+              <input
+                form={formId}
+                type="number"
+                inputMode={f.step === 1 ? "numeric" : "decimal"}
+                min={0}
+                max={f.max}
+                step={f.step}
+                aria-label={`${f.label} for ${user.email}`}
+                aria-invalid={invalid.includes(f.key) || undefined}
+                aria-describedby={`${formId}-${f.key}-use${error ? ` ${errorId}` : ""}`}
+                value={draft[f.key]}
+                onChange={(e) => { setSaved(false); setDraft({ ...draft, [f.key]: e.target.value }); }}
+                className={cellInput}
+              />
+              <span id={`${formId}-${f.key}-use`} className={`mt-1 block text-xs tabular-nums ${over ? "font-medium text-red-700" : "text-slate-500"}`}>
+                {formatNumber(used)} of {formatNumber(user.quota[f.key])} in use
+              </span>
+            </td>
+          );
+        })}
+        <td className={`${tdClass} whitespace-nowrap`}>
+          <form id={formId} onSubmit={onSubmit} noValidate className="flex items-center gap-2">
+            <button type="submit" disabled={busy} aria-label={`Save quota for ${user.email}`} className={`${primaryButton} !py-1.5`}>
+              {busy ? "Saving…" : "Save"}
+            </button>
+            {saved && <span role="status" className="text-xs text-emerald-700">Saved</span>}
+          </form>
+        </td>
+      </tr>
+      {error && (
+        <tr>
+          <td colSpan={QUOTA_FIELDS.length + 2} className="px-3 pb-3">
+            <p id={errorId} role="alert" className={alertClass}>{user.email}: {error}</p>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+export function QuotaTable({ users }: { users: QuotaUser[] }) {
+  return (
+    <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
+      <table className={tableClass}>
+        <caption className="sr-only">Quota and current use per user</caption>
+        <thead className="bg-slate-50">
+          <tr>
+            <th scope="col" className={`${thClass} sticky left-0 z-10 bg-slate-50`}>User</th>
+            {QUOTA_FIELDS.map((f) => (
+              <th key={f.key} scope="col" className={thClass}>{f.label}</th>
+            ))}
+            <th scope="col" className={thClass}><span className="sr-only">Save</span></th>
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-slate-100">
+          {users.map((u) => (
+            <QuotaRow key={u.id} user={u} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
