@@ -14,10 +14,32 @@ export function db(): PrismaClient {
   const g = globalThis as Holder;
   if (!g[globalKey]) {
     // timeout: how long SQLite waits on another process's write lock before SQLITE_BUSY.
-    const adapter = new PrismaBetterSQLite3({ url: config.databaseUrl, timeout: 5000 });
-    g[globalKey] = new PrismaClient({ adapter });
+    const factory = new PrismaBetterSQLite3({ url: config.databaseUrl, timeout: 5000 });
+    g[globalKey] = new PrismaClient({ adapter: withImmediateTransactions(factory) });
   }
   return g[globalKey]!;
+}
+
+type Factory = InstanceType<typeof PrismaBetterSQLite3>;
+type Connection = { client?: { prepare: (sql: string) => unknown } };
+
+/**
+ * The adapter opens transactions with a plain BEGIN. A transaction that reads and then writes while another
+ * process holds the write lock then fails with SQLITE_BUSY at once, without waiting out the busy timeout.
+ * BEGIN IMMEDIATE takes the write lock up front, so the timeout applies and writers queue instead of failing.
+ */
+function withImmediateTransactions(factory: Factory): Factory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const conn = adapter as unknown as Connection;
+    if (conn.client) {
+      const prepare = conn.client.prepare.bind(conn.client);
+      conn.client.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+    }
+    return adapter;
+  };
+  return factory;
 }
 
 export async function disconnectDb(): Promise<void> {

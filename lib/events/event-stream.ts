@@ -20,7 +20,15 @@ export function workspaceEventStream(caller: Caller, signal: AbortSignal): Respo
       };
       send("hello", { userId: caller.id });
       const unsubscribe = subscribe((e: WorkspaceEvent) => {
-        if (e.userId === caller.id || caller.role === "admin") send(e.type, e);
+        if (e.userId === caller.id) return send(e.type, e);
+        if (caller.role !== "admin") return;
+        // Someone else's workspace: only while the caller is still an enabled admin, checked per event.
+        void db()
+          .user.findUnique({ where: { id: caller.id }, select: { role: true, disabled: true } })
+          .then((u) => {
+            if (u && !u.disabled && u.role === "admin") send(e.type, e);
+          })
+          .catch(() => {});
       });
       // Each keep-alive also re-checks the account, so a disabled or deleted user's stream ends within 15 s.
       const keepAlive = setInterval(async () => {

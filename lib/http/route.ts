@@ -15,7 +15,10 @@ export function errorResponse(error: ApiError): NextResponse {
     error: { code: error.code, message: error.message },
   };
   if (error.details) body.error.details = error.details;
-  return NextResponse.json(body, { status: error.status, headers: { "Cache-Control": "no-store" } });
+  const headers: Record<string, string> = { "Cache-Control": "no-store" };
+  // The rest of an oversized body was never read: the connection cannot carry another request.
+  if (error.code === "payload_too_large") headers.Connection = "close";
+  return NextResponse.json(body, { status: error.status, headers });
 }
 
 function toResponse(result: unknown): Response {

@@ -16,7 +16,9 @@ function markerPath(): string {
 /** Refuses a database that is unreadable, and a missing one in a data directory that has been set up before. */
 export function checkDatabase(): void {
   const file = config.databaseFile;
-  if (!fs.existsSync(file)) {
+  // An emptied file is as good as a missing one: migrating it would silently start a fresh installation.
+  const missing = !fs.existsSync(file) || fs.statSync(file).size === 0;
+  if (missing) {
     if (fs.existsSync(markerPath())) {
       throw new StartupError(
         `The database ${file} is missing, but ${config.dataDir} was set up before. Restore it from a backup; ` +

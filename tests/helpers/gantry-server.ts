@@ -137,8 +137,9 @@ async function spawnServer(opts: ServerOptions): Promise<Spawned> {
 
   const log = fs.createWriteStream(logFile, { flags: "a" });
   log.write(`=== ${new Date().toISOString()} npx tsx server.ts (port ${port}, proxy ${proxyPort}, data ${dataDir})\n`);
-  // detached: its own process group, so stop() reaches npx, tsx and node alike.
-  const child = spawn("npx", ["tsx", "server.ts"], {
+  // detached: its own process group, so stop() reaches npx, tsx and node alike; supervise.mjs ends that group if this
+  // process dies without calling stop().
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "tests", "helpers", "supervise.mjs"), "npx", "tsx", "server.ts"], {
     cwd: REPO_ROOT,
     env: env as NodeJS.ProcessEnv,
     detached: true,

@@ -139,6 +139,8 @@ export type StartOptions = {
   /** Use the stand-in nvidia-smi (4 GPUs). */
   gpus?: boolean;
   env?: Record<string, string | undefined>;
+  /** The dashboard's port (a free one when omitted), e.g. to build GANTRY_PUBLIC_URL beforehand. */
+  port?: number;
   /** Host reserve for workspaces; zero by default, so that a 2-core machine can run a few 0.5-CPU workspaces. */
   hostReserveZero?: boolean;
 };
@@ -179,7 +181,7 @@ export async function startSecurityEnv(opts: StartOptions = {}): Promise<Securit
   const dataDir = makeDataDir(opts.prefix ?? "gantry-sec-");
   const adminEmail = `admin-${rand()}@gantry.test`;
   const adminPassword = `admin-pw-${rand(8)}`;
-  let server = await startServer({ dataDir: dataDir.path, adminEmail, adminPassword, env: envFor(opts) });
+  let server = await startServer({ dataDir: dataDir.path, adminEmail, adminPassword, env: envFor(opts), port: opts.port });
   const transcript = new Transcript();
   const secrets: SecretSources = { jupyterTokens: new Set(), apiTokens: new Set(), passwords: new Set([adminPassword]) };
   const principals: Principal[] = [];
@@ -305,26 +307,34 @@ export async function startSecurityEnv(opts: StartOptions = {}): Promise<Securit
     },
     async cleanup() {
       await collectJupyterTokens(env);
+      // The server first, so that it cannot act on what is being removed; then containers; then volumes.
+      await env.server?.stop().catch(() => {});
       for (const id of foreignContainers) await docker.getContainer(id).remove({ force: true }).catch(() => {});
       await removeContainersOf(principals.map((p) => p.id).concat(env.admin ? [env.admin.id] : []));
-      await env.server?.stop().catch(() => {});
       dataDir.remove();
     },
   });
   (env as SecurityEnv & { allLogs(): string }).allLogs = () => [...logs, readLog(env.server)].join("\n");
 
-  const adminSession = await login(adminEmail, adminPassword);
-  if (!adminSession.ok) throw new Error(`could not sign in as the first admin: ${adminSession.status} ${adminSession.text.slice(0, 300)}`);
-  const admin: Principal = { id: "", email: adminEmail, password: adminPassword, role: "admin", token: "", tokenId: "", jar: adminSession.jar };
-  const t = await newToken(admin, "admin");
-  admin.token = t.token;
-  admin.tokenId = t.id;
-  const who = await req<{ id: string }>("/api/me", { token: admin.token });
-  admin.id = who.body.id;
-  env.admin = admin;
-  if (opts.hostReserveZero !== false) {
-    const res = await req("/api/admin/settings", { method: "PUT", token: admin.token, json: { hostReserve: { memoryGb: 0, cpus: 0 } } });
-    if (res.status !== 200) throw new Error(`PUT /api/admin/settings answered ${res.status}: ${res.text}`);
+  // A setup that fails half-way must not leave its server running.
+  try {
+    const adminSession = await login(adminEmail, adminPassword);
+    if (!adminSession.ok) throw new Error(`could not sign in as the first admin: ${adminSession.status} ${adminSession.text.slice(0, 300)}`);
+    const admin: Principal = { id: "", email: adminEmail, password: adminPassword, role: "admin", token: "", tokenId: "", jar: adminSession.jar };
+    const t = await newToken(admin, "admin");
+    admin.token = t.token;
+    admin.tokenId = t.id;
+    const who = await req<{ id: string }>("/api/me", { token: admin.token });
+    admin.id = who.body.id;
+    env.admin = admin;
+    if (opts.hostReserveZero !== false) {
+      const res = await req("/api/admin/settings", { method: "PUT", token: admin.token, json: { hostReserve: { memoryGb: 0, cpus: 0 } } });
+      if (res.status !== 200) throw new Error(`PUT /api/admin/settings answered ${res.status}: ${res.text}`);
+    }
+  } catch (e) {
+    await server.stop().catch(() => {});
+    dataDir.remove();
+    throw e;
   }
   return env;
 }
@@ -358,7 +368,17 @@ export async function removeContainersOf(userIds: string[]): Promise<void> {
   for (const c of await containersOfUsers(userIds).catch(() => [])) {
     await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   }
-  for (const id of userIds) await docker.getVolume(`gantry-home-${id}`).remove().catch(() => {});
+  for (const id of userIds) {
+    // A volume can still be held for a moment by a container being removed: try again before giving up.
+    for (let i = 0; i < 5; i++) {
+      const gone = await docker
+        .getVolume(`gantry-home-${id}`)
+        .remove()
+        .then(() => true, (e: { statusCode?: number }) => e.statusCode === 404);
+      if (gone) break;
+      await sleep(1000);
+    }
+  }
 }
 
 async function collectJupyterTokens(env: SecurityEnv): Promise<void> {
