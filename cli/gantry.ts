@@ -1,7 +1,6 @@
 // The operator CLI: `npx gantry <command>`, on the same database as the dashboard.
 import { parseArgs } from "node:util";
-import { ApiError } from "../lib/errors";
-import { checkDatabase, migrateDatabase, StartupError } from "../lib/startup/preflight";
+import { checkDatabase, migrateDatabase } from "../lib/startup/preflight";
 import { createUser } from "../lib/users/create-user";
 import { findUserByEmail, listUsers, updateUser } from "../lib/users/update-user";
 import { createApiToken } from "../lib/auth/api-tokens";
@@ -106,8 +105,9 @@ run(process.argv.slice(2))
   .then(() => disconnectDb())
   .catch(async (e) => {
     await disconnectDb().catch(() => {});
+    // One line: the first non-empty one (Prisma's messages start with a newline).
+    const firstLine = (m: string | undefined) => (m ?? String(e)).split("\n").map((l) => l.trim()).find(Boolean) ?? String(e);
     if (e instanceof UsageError) console.error(`gantry: ${e.message} (see 'gantry help')`);
-    else if (e instanceof ApiError || e instanceof StartupError) console.error(`gantry: ${e.message.split("\n")[0]}`);
-    else console.error(`gantry: ${(e as Error).message?.split("\n")[0] ?? e}`);
+    else console.error(`gantry: ${firstLine((e as Error).message)}`);
     process.exitCode = 1;
   });

@@ -4,7 +4,7 @@
 //   prisma generate when lib/db/generated is missing or prisma/schema.prisma is newer than it
 //   next build      when .next/BUILD_ID is missing, a source file is newer than it, or --rebuild is given
 //                   (not in --dev: the development server compiles on demand)
-// then runs `npx tsx server.ts` in the foreground and passes signals on, so `kill`, Ctrl-C, systemd and Docker's stop
+// then runs `tsx server.ts` in the foreground and passes signals on, so `kill`, Ctrl-C, systemd and Docker's stop
 // all reach the server. Its exit code becomes this script's exit code.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -95,14 +95,16 @@ if (!dev) {
   }
 }
 
-const serverArgs = ["tsx", "server.ts", ...(dev ? ["--dev"] : [])];
-say(`npx ${serverArgs.join(" ")}`);
-const child = spawn("npx", serverArgs, { stdio: "inherit" });
+// The project's own tsx, not `npx tsx`: npm exec dies on SIGTERM without passing it on, which would leave the
+// server running without this script. tsx relays signals to the server process.
+const serverArgs = ["server.ts", ...(dev ? ["--dev"] : [])];
+say(`tsx ${serverArgs.join(" ")}`);
+const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), serverArgs, { stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => child.kill(signal));
 }
 child.on("error", (e) => {
-  console.error(`[start] cannot run npx tsx server.ts: ${e.message}`);
+  console.error(`[start] cannot run tsx server.ts: ${e.message}`);
   process.exit(1);
 });
 child.on("exit", (code, signal) => {

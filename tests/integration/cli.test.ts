@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeDataDir, type DataDir } from "../helpers/data-dir";
+import { makeDataDir, makeMigratedDataDir, type DataDir } from "../helpers/data-dir";
 import { runCli, type CliResult } from "../helpers/run-cli";
 
 // The operator CLI against a real SQLite file. Each call is a real `node bin/gantry.mjs …` process.
@@ -40,6 +40,28 @@ describe("gantry CLI", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("gantry user create --email E --password P");
     expect(r.stdout).toContain("gantry token create --email E");
+  });
+
+  it("works on a data dir migrated beforehand by migrateDatabase, leaving the migrations as they were", async () => {
+    const migrated = makeMigratedDataDir("gantry-cli-migrated-");
+    try {
+      const applied = () => {
+        const conn = new Database(migrated.databaseFile, { readonly: true, fileMustExist: true });
+        try {
+          return conn.prepare("SELECT migration_name, finished_at IS NOT NULL AS done FROM _prisma_migrations ORDER BY migration_name").all();
+        } finally {
+          conn.close();
+        }
+      };
+      const before = applied();
+      expect(before.length).toBeGreaterThan(0);
+      expect(before).toContainEqual({ migration_name: "20261128000000_init", done: 1 });
+      const r = await runCli(migrated.path, ["user", "list"]);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 0, stdout: "", stderr: "" });
+      expect(applied()).toEqual(before);
+    } finally {
+      migrated.remove();
+    }
   });
 
   it("creates users (and an admin) that `user list` shows, with a bcrypt hash and the default quota", async () => {
