@@ -1,4 +1,4 @@
-import { callDocker, dockerStatus } from "./client";
+import { callDocker, dockerForStreams, dockerStatus, dockerUnavailable, isDockerUnreachable } from "./client";
 
 export type ImageInfo = { id: string; user: string; env: string[] };
 
@@ -18,54 +18,76 @@ export type PullProgress = { bytesDone: number; bytesTotal: number; layersDone: 
 
 type PullEvent = { id?: string; status?: string; error?: string; progressDetail?: { current?: number; total?: number } };
 
-/** Pulls an image, reporting summed per-layer byte progress. Rejects with the registry's own message on failure. */
+/** A pull that the registry (not the engine) broke off: worded for the user, never taken for "Docker is down". */
+export class PullError extends Error {}
+
+const PULL_IDLE_MS = Number(process.env.GANTRY_PULL_IDLE_TIMEOUT_MS ?? 5 * 60_000);
+
+/**
+ * Pulls an image, reporting summed per-layer byte progress. A pull can be silent for long stretches while Docker
+ * waits on a registry, so it runs on the client without a request timeout, under a watchdog of its own that gives
+ * up after GANTRY_PULL_IDLE_TIMEOUT_MS without any progress.
+ */
 export async function pullImage(ref: string, onProgress: (p: PullProgress) => void): Promise<void> {
-  await callDocker(
-    (d) =>
-      new Promise<void>((resolve, reject) => {
-        d.pull(ref, {}, (err: Error | null, stream?: NodeJS.ReadableStream) => {
-          if (err || !stream) return reject(err ?? new Error("pull failed"));
-          const layers = new Map<string, { current: number; total: number; done: boolean }>();
-          let last = 0;
-          const report = (status: string, force = false) => {
-            const now = Date.now();
-            if (!force && now - last < 250) return;
-            last = now;
-            let bytesDone = 0, bytesTotal = 0, layersDone = 0;
-            for (const l of layers.values()) {
-              bytesDone += l.current;
-              bytesTotal += l.total;
-              if (l.done) layersDone++;
-            }
-            onProgress({ bytesDone, bytesTotal, layersDone, layersTotal: layers.size, status });
-          };
-          d.modem.followProgress(
-            stream,
-            (e: Error | null, output: PullEvent[]) => {
-              const failed = e ?? (output ?? []).find((o) => o.error);
-              if (failed) return reject(new Error((failed as PullEvent).error ?? (failed as Error).message));
-              report("complete", true);
-              resolve();
-            },
-            (ev: PullEvent) => {
-              if (ev.error) return;
-              if (ev.id && ev.status) {
-                const layer = layers.get(ev.id) ?? { current: 0, total: 0, done: false };
-                if (ev.status === "Downloading" && ev.progressDetail?.total) {
-                  layer.current = ev.progressDetail.current ?? layer.current;
-                  layer.total = ev.progressDetail.total;
-                } else if (/^(Download complete|Pull complete|Already exists)$/.test(ev.status)) {
-                  layer.current = layer.total;
-                  layer.done = true;
-                }
-                if (ev.status !== "Pulling fs layer" || !layers.has(ev.id)) layers.set(ev.id, layer);
-              }
-              report(ev.status ?? "");
-            },
-          );
-        });
-      }),
-  );
+  const d = dockerForStreams();
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await d.pull(ref)) as NodeJS.ReadableStream;
+  } catch (e) {
+    if (isDockerUnreachable(e)) throw dockerUnavailable();
+    throw new PullError(describePullError(ref, e));
+  }
+  const layers = new Map<string, { current: number; total: number; done: boolean }>();
+  let last = 0;
+  const report = (status: string, force = false) => {
+    const now = Date.now();
+    if (!force && now - last < 250) return;
+    last = now;
+    let bytesDone = 0, bytesTotal = 0, layersDone = 0;
+    for (const l of layers.values()) {
+      bytesDone += l.current;
+      bytesTotal += l.total;
+      if (l.done) layersDone++;
+    }
+    onProgress({ bytesDone, bytesTotal, layersDone, layersTotal: layers.size, status });
+  };
+  await new Promise<void>((resolve, reject) => {
+    let watchdog: NodeJS.Timeout;
+    const arm = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        reject(new PullError(`Pulling ${ref} made no progress for ${Math.round(PULL_IDLE_MS / 1000)} s: the registry did not answer.`));
+      }, PULL_IDLE_MS);
+    };
+    arm();
+    d.modem.followProgress(
+      stream,
+      (e: Error | null, output: PullEvent[]) => {
+        clearTimeout(watchdog);
+        const failed = (output ?? []).find((o) => o.error);
+        if (e || failed) return reject(new PullError(describePullError(ref, new Error(failed?.error ?? e?.message ?? "pull failed"))));
+        report("complete", true);
+        resolve();
+      },
+      (ev: PullEvent) => {
+        arm();
+        if (ev.error) return;
+        if (ev.id && ev.status) {
+          const layer = layers.get(ev.id) ?? { current: 0, total: 0, done: false };
+          if (ev.status === "Downloading" && ev.progressDetail?.total) {
+            layer.current = ev.progressDetail.current ?? layer.current;
+            layer.total = ev.progressDetail.total;
+          } else if (/^(Download complete|Pull complete|Already exists)$/.test(ev.status)) {
+            layer.current = layer.total;
+            layer.done = true;
+          }
+          layers.set(ev.id, layer);
+        }
+        report(ev.status ?? "");
+      },
+    );
+  });
 }
 
 /** Registry errors and connection failures, worded for the user whose workspace could not start. */

@@ -3,7 +3,7 @@ import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { buildContainerSpec } from "../docker/container-spec";
 import { createContainer, ensureVolume, ensureWorkspaceNetwork, inspectContainer, removeContainer, startContainer } from "../docker/containers";
-import { describePullError, inspectImage, pullImage, type ImageInfo } from "../docker/images";
+import { inspectImage, pullImage, PullError, type ImageInfo } from "../docker/images";
 import { LABEL } from "../docker/labels";
 import { userVolumeName } from "../docker/names";
 import { publish } from "../events/bus";
@@ -22,8 +22,8 @@ export async function ensureImage(ws: { id: string; userId: string }, ref: strin
   try {
     await pullImage(ref, (p) => publish({ type: "pull-progress", userId: ws.userId, workspaceId: ws.id, image: ref, ...p }));
   } catch (e) {
-    if (e instanceof ApiError) throw e;
-    throw new ApiError("conflict", describePullError(ref, e));
+    if (e instanceof PullError) throw new ApiError("conflict", e.message);
+    throw e;
   }
   const pulled = await inspectImage(ref);
   if (!pulled) throw new ApiError("conflict", `Image ${ref} is not present after pulling it.`);

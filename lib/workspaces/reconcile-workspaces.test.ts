@@ -58,12 +58,16 @@ describe("observedStatus", () => {
     expect(next!.message).toContain("137");
   });
 
-  it("leaves stopped and errored workspaces alone when their container is gone or exited", () => {
+  it("leaves stopped and errored workspaces alone when their container exited", () => {
     for (const current of ["stopped", "error"] as const) {
-      expect(observedStatus(current, null, 4)).toBeNull();
       expect(observedStatus(current, exited(0), 4)).toBeNull();
       expect(observedStatus(current, exited(137), 4)).toBeNull();
     }
+    expect(observedStatus("stopped", null, 4)).toBeNull();
+  });
+
+  it("an errored workspace whose container is then removed says so (the old exit message would be stale)", () => {
+    expect(observedStatus("error", null, 4)).toMatchObject({ status: "error", message: expect.stringMatching(/removed outside Gantry/) });
   });
 
   it("an errored workspace whose OOM is already recorded needs no change", () => {

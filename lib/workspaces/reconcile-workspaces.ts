@@ -6,13 +6,16 @@ import { isInFlight } from "./in-flight";
 import { notifyWorkspace } from "./notify";
 import { ACTIVE_STATUSES, type WorkspaceStatus } from "./workspace-schemas";
 
+const REMOVED = "The container was removed outside Gantry. Start or reset the workspace to make a new one; files in /workspace are kept.";
+
 type Observed = { status: WorkspaceStatus; message: string; releases: boolean };
 
 /** What Docker's view of a container means for its workspace (pure, unit-tested). */
 export function observedStatus(current: WorkspaceStatus, container: ContainerState | null, memoryGb: number): Observed | null {
   if (!container) {
-    if (current === "stopped" || current === "error") return null;
-    return { status: "error", message: "The container was removed outside Gantry. Start or reset the workspace to make a new one; files in /workspace are kept.", releases: true };
+    if (current === "stopped") return null;
+    if (current === "error") return { status: "error", message: REMOVED, releases: true };
+    return { status: "error", message: REMOVED, releases: true };
   }
   if (container.running) {
     // A stopped workspace's container started behind Gantry's back holds no allocation: the caller stops it.
@@ -52,7 +55,14 @@ export async function reconcileWorkspace(id: string, known?: ContainerState | nu
   // Transitional states with no action in flight were interrupted (Gantry restarted mid-action).
   const effective: WorkspaceStatus = ["starting", "stopping", "resetting", "pulling"].includes(current) ? "running" : current;
   const next = observedStatus(effective, container, ws.memoryGb) ?? (effective !== current ? { status: "running" as const, message: "", releases: false } : null);
-  if (!next || (next.status === current && next.message === ws.statusMessage)) return;
+  // Settled and with no container on record: nothing to learn from Docker (keeps e.g. a failed launch's message).
+  if (!container && !ws.containerId && (current === "stopped" || current === "error")) return;
+  // A stopped workspace whose container vanished keeps its status; only the stale container id goes.
+  if (!container && ws.containerId && current === "stopped") {
+    await db().workspace.update({ where: { id }, data: { containerId: null } });
+    return;
+  }
+  if (!next || (next.status === current && next.message === ws.statusMessage && (container ? true : !ws.containerId))) return;
   if (isInFlight(id)) return;
   await db().$transaction(async (tx) => {
     if (next.releases) await releaseGpus(tx, id);
