@@ -21,7 +21,8 @@ describe("launch request validation", () => {
   const valid = () => ({ name: "ok", imageId, gpus: 0, memoryGb: 1, cpus: 0.5 });
 
   beforeAll(async () => {
-    g = await startGantry({ prefix: "gantry-input-" });
+    // A host without GPUs, whatever the environment (CI points GANTRY_NVIDIA_SMI at a stand-in with four).
+    g = await startGantry({ prefix: "gantry-input-", env: { GANTRY_NVIDIA_SMI: "/nonexistent/nvidia-smi" } });
     mallory = await g.seedUser("mallory");
     imageId = await g.addImage({ name: "jupyter", ref: JUPYTER_IMAGE });
   }, SETUP_TIMEOUT_MS);
