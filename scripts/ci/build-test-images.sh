@@ -296,9 +296,15 @@ while True:
         break
     if time.time() > deadline:
         raise SystemExit("kernel %s did not answer kernel_info within 60 s" % kid)
-msg_id = kc.execute("1+1")
-result = reply_to(msg_id, kc.get_iopub_msg, "execute_result", time.time() + 30)
-reply = reply_to(msg_id, kc.get_shell_msg, "execute_reply", time.time() + 30)
+# iopub is a ZeroMQ SUB socket: its subscription can still be settling when the first request goes out
+# (the "slow joiner"), and that request's output is then never seen. Ask again a few times.
+result = reply = None
+for attempt in range(5):
+    msg_id = kc.execute("1+1")
+    result = reply_to(msg_id, kc.get_iopub_msg, "execute_result", time.time() + 10)
+    reply = reply_to(msg_id, kc.get_shell_msg, "execute_reply", time.time() + 10)
+    if result and reply:
+        break
 assert result and reply and reply["content"]["status"] == "ok", (result, reply)
 value = result["content"]["data"]["text/plain"]
 assert value == "2", value
