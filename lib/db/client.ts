@@ -34,8 +34,23 @@ function withImmediateTransactions(factory: Factory): Factory {
     const adapter = await connect();
     const conn = adapter as unknown as Connection;
     if (conn.client) {
-      const prepare = conn.client.prepare.bind(conn.client);
-      conn.client.prepare = (sql: string) => prepare(sql === "BEGIN" ? "BEGIN IMMEDIATE" : sql);
+      const prepare = conn.client.prepare.bind(conn.client) as (sql: string) => { run: () => unknown };
+      conn.client.prepare = (sql: string) => {
+        if (sql !== "BEGIN") return prepare(sql);
+        return {
+          run: () => {
+            try {
+              return prepare("BEGIN IMMEDIATE").run();
+            } catch (e) {
+              // Still locked after the busy timeout. The adapter holds its transaction mutex here and would never
+              // release it if BEGIN threw, so open a deferred transaction instead: its first write fails with
+              // SQLITE_BUSY, the transaction rolls back and releases the mutex, and the caller gets a clean 503.
+              if (!/SQLITE_BUSY|locked/i.test(String((e as { code?: string; message?: string }).code ?? "") + (e as Error).message)) throw e;
+              return prepare("BEGIN").run();
+            }
+          },
+        };
+      };
     }
     return adapter;
   };
