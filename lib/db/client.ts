@@ -13,8 +13,9 @@ type Holder = { [globalKey]?: PrismaClient };
 export function db(): PrismaClient {
   const g = globalThis as Holder;
   if (!g[globalKey]) {
-    // timeout: how long SQLite waits on another process's write lock before SQLITE_BUSY.
-    const factory = new PrismaBetterSQLite3({ url: config.databaseUrl, timeout: 5000 });
+    // timeout: how long SQLite waits on another process's write lock before SQLITE_BUSY. better-sqlite3 waits
+    // synchronously, blocking the whole server, so the wait is kept short: past it the request gets a clean 503.
+    const factory = new PrismaBetterSQLite3({ url: config.databaseUrl, timeout: 2000 });
     g[globalKey] = new PrismaClient({ adapter: withImmediateTransactions(factory) });
   }
   return g[globalKey]!;
