@@ -3,7 +3,7 @@ import { ApiError, notFound } from "../errors";
 import { recordAudit, type Actor } from "../audit/record-audit";
 import { removeContainer, removeVolume } from "../docker/containers";
 import { userVolumeName } from "../docker/names";
-import { requireDocker } from "../workspaces/launch-workspace";
+import { requireDocker } from "../docker/client";
 import { toUserView } from "./user-view";
 
 /**

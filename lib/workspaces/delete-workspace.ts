@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/record-audit";
 import { removeContainer } from "../docker/containers";
 import { publish } from "../events/bus";
 import { findWorkspaceFor } from "./find-workspace";
-import { requireDocker } from "./launch-workspace";
+import { requireDocker } from "../docker/client";
 import { claimTransition } from "./transition";
 import { inFlight } from "./in-flight";
 import { toWorkspaceView } from "./workspace-view";

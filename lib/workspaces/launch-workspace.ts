@@ -7,7 +7,7 @@ import { recordAudit } from "../audit/record-audit";
 import { containerNameFor } from "../docker/names";
 import { inspectImage } from "../docker/images";
 import { removeContainer } from "../docker/containers";
-import { pingDocker, dockerUnavailable } from "../docker/client";
+import { requireDocker } from "../docker/client";
 import { checkCudaForImage } from "../gpus/check-cuda";
 import { allocateGpus, checkAndPickResources, releaseGpus } from "../quotas/reserve-resources";
 import { hostCapacity } from "../quotas/host-capacity";
@@ -22,10 +22,6 @@ import type { WorkspaceView } from "./workspace-view";
 /** Lowercase hex: safe in container names, URLs and cookie paths. */
 function newWorkspaceId(): string {
   return "ws" + crypto.randomBytes(10).toString("hex");
-}
-
-export async function requireDocker(): Promise<void> {
-  if (!(await pingDocker())) throw dockerUnavailable();
 }
 
 /**

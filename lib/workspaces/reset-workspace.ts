@@ -7,7 +7,7 @@ import { inspectImage } from "../docker/images";
 import { allocateGpus, checkAndPickResources, releaseGpus } from "../quotas/reserve-resources";
 import { hostCapacity } from "../quotas/host-capacity";
 import { findWorkspaceFor, reloadWorkspace } from "./find-workspace";
-import { requireDocker } from "./launch-workspace";
+import { requireDocker } from "../docker/client";
 import { claimTransition } from "./transition";
 import { inFlight } from "./in-flight";
 import { notifyWorkspace } from "./notify";

@@ -4,7 +4,7 @@ import { recordAudit } from "../audit/record-audit";
 import { stopContainer } from "../docker/containers";
 import { releaseGpus } from "../quotas/reserve-resources";
 import { findWorkspaceFor } from "./find-workspace";
-import { requireDocker } from "./launch-workspace";
+import { requireDocker } from "../docker/client";
 import { claimTransition } from "./transition";
 import { inFlight } from "./in-flight";
 import { notifyWorkspace } from "./notify";
