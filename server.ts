@@ -9,6 +9,7 @@ import { REMOTE_ADDR_HEADER } from "./lib/auth/client-address";
 import { startBackgroundTasks, stopBackgroundTasks } from "./lib/startup/background";
 import { log } from "./lib/log";
 import { createWorkspaceProxy } from "./lib/proxy/proxy-server";
+import { lingerBeforeClose } from "./lib/http/linger";
 
 const dev = process.argv.includes("--dev");
 
@@ -38,6 +39,8 @@ async function main(): Promise<void> {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  // A refused body (413, Connection: close) must reach a client that is still sending; see lib/http/linger.ts.
+  lingerBeforeClose(server);
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
   if (dev) {

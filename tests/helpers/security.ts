@@ -513,7 +513,17 @@ export function rawRequest(
       for (const c of opts.chunks) {
         if (req.destroyed || settled) return;
         const ok = req.write(c);
-        if (!ok) await new Promise<void>((r) => { req.once("drain", r); req.once("close", r); });
+        if (!ok) {
+          await new Promise<void>((r) => {
+            const go = () => {
+              req.off("drain", go);
+              req.off("close", go);
+              r();
+            };
+            req.on("drain", go);
+            req.on("close", go);
+          });
+        }
       }
       req.end();
     })();
