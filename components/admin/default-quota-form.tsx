@@ -1,46 +1,22 @@
 "use client";
 
-import { useState } from "react";
-import { useRouter } from "next/navigation";
 import { apiRequest } from "../api-request";
 import { alertClass, cardClass, inputClass, labelClass, primaryButton } from "../form-styles";
-import { QUOTA_FIELDS, QUOTA_LABELS, parseQuota, toDraft, type QuotaKey, type QuotaValues } from "./quota-fields";
+import { QUOTA_FIELDS, QUOTA_LABELS, type QuotaValues } from "./quota-fields";
+import { useQuotaForm } from "./use-quota-form";
 
 export function DefaultQuotaForm({ quota }: { quota: QuotaValues }) {
-  const router = useRouter();
-  const [draft, setDraft] = useState(toDraft(quota));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [invalid, setInvalid] = useState<QuotaKey[]>([]);
-  const [saved, setSaved] = useState(false);
-
-  async function onSubmit(e: React.FormEvent) {
-    e.preventDefault();
-    setSaved(false);
-    const parsed = parseQuota(draft);
-    if ("invalid" in parsed) {
-      setInvalid(parsed.invalid);
-      setError(`Enter a number for ${parsed.invalid.map((k) => QUOTA_LABELS[k]).join(", ")}.`);
-      return;
-    }
-    setBusy(true);
-    const result = await apiRequest("/api/admin/settings", {
-      method: "PUT",
-      body: { defaultQuota: parsed.values },
-      // Settings errors name fields as "defaultQuota.maxGpus"; the last part is what the form shows.
-      labels: Object.fromEntries(Object.entries(QUOTA_LABELS).map(([k, v]) => [`defaultQuota.${k}`, `Default ${v}`])),
-    });
-    setBusy(false);
-    if (!result.ok) {
-      setInvalid(result.error.fields.map((f) => f.replace(/^defaultQuota\./, "")).filter((f): f is QuotaKey => f in QUOTA_LABELS));
-      setError(result.error.message);
-      return;
-    }
-    setInvalid([]);
-    setError(null);
-    setSaved(true);
-    router.refresh();
-  }
+  const { draft, edit, busy, error, invalid, saved, onSubmit } = useQuotaForm(
+    quota,
+    (values) =>
+      apiRequest("/api/admin/settings", {
+        method: "PUT",
+        body: { defaultQuota: values },
+        // Settings errors name fields as "defaultQuota.maxGpus"; the last part is what the form shows.
+        labels: Object.fromEntries(Object.entries(QUOTA_LABELS).map(([k, v]) => [`defaultQuota.${k}`, `Default ${v}`])),
+      }),
+    (field) => field.replace(/^defaultQuota\./, ""),
+  );
 
   return (
     <section aria-labelledby="default-quota-heading" className={cardClass}>
@@ -54,7 +30,7 @@ export function DefaultQuotaForm({ quota }: { quota: QuotaValues }) {
               <input id={`default-${f.key}`} type="number" min={0} max={f.max} step={f.step} value={draft[f.key]}
                 aria-label={`Default ${f.label}`}
                 aria-invalid={invalid.includes(f.key) || undefined} aria-describedby={error ? "default-quota-error" : undefined}
-                onChange={(e) => { setSaved(false); setDraft({ ...draft, [f.key]: e.target.value }); }} className={inputClass} />
+                onChange={(e) => edit(f.key, e.target.value)} className={inputClass} />
             </div>
           ))}
         </div>

@@ -5,6 +5,7 @@ import { useRouter } from "next/navigation";
 import { apiRequest } from "../api-request";
 import { ConfirmDialog } from "../confirm-dialog";
 import { alertClass, cardClass, dangerButton, inputClass, labelClass, primaryButton, secondaryButton, smallButton, successClass } from "../form-styles";
+import { EmptyState } from "../data-table";
 
 export type CatalogImageRow = {
   id: string;
@@ -230,10 +231,9 @@ function ImageCard({ image }: { image: CatalogImageRow }) {
 export function ImageList({ images }: { images: CatalogImageRow[] }) {
   if (images.length === 0) {
     return (
-      <div className="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
-        <p className="text-lg font-medium">The catalog is empty</p>
+      <EmptyState title="The catalog is empty">
         <p className="mt-1 text-sm text-slate-600">Users can launch only images from the catalog. Add the first one below.</p>
-      </div>
+      </EmptyState>
     );
   }
   return (

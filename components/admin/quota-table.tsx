@@ -1,11 +1,11 @@
 "use client";
 
-import { useState } from "react";
-import { useRouter } from "next/navigation";
 import { apiRequest } from "../api-request";
 import { formatNumber } from "../format";
-import { alertClass, primaryButton, tableClass, tdClass, thClass } from "../form-styles";
-import { QUOTA_FIELDS, QUOTA_LABELS, parseQuota, toDraft, type QuotaKey, type QuotaValues } from "./quota-fields";
+import { alertClass, primaryButton, tdClass } from "../form-styles";
+import { DataTable } from "../data-table";
+import { QUOTA_FIELDS, QUOTA_LABELS, type QuotaValues } from "./quota-fields";
+import { useQuotaForm } from "./use-quota-form";
 
 export type QuotaUser = {
   id: string;
@@ -21,37 +21,11 @@ const cellInput =
   "block w-20 rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm tabular-nums focus:border-brand-600 focus:outline-none focus:ring-2 focus:ring-brand-600/30 aria-[invalid=true]:border-red-500";
 
 function QuotaRow({ user }: { user: QuotaUser }) {
-  const router = useRouter();
-  const [draft, setDraft] = useState(toDraft(user.quota));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [invalid, setInvalid] = useState<QuotaKey[]>([]);
-  const [saved, setSaved] = useState(false);
+  const { draft, edit, busy, error, invalid, saved, onSubmit } = useQuotaForm(user.quota, (values) =>
+    apiRequest(`/api/admin/users/${user.id}/quota`, { method: "PUT", body: values, labels: QUOTA_LABELS }),
+  );
   const formId = `quota-${user.id}`;
   const errorId = `quota-error-${user.id}`;
-
-  async function onSubmit(e: React.FormEvent) {
-    e.preventDefault();
-    setSaved(false);
-    const parsed = parseQuota(draft);
-    if ("invalid" in parsed) {
-      setInvalid(parsed.invalid);
-      setError(`Enter a number for ${parsed.invalid.map((k) => QUOTA_LABELS[k]).join(", ")}.`);
-      return;
-    }
-    setBusy(true);
-    const result = await apiRequest(`/api/admin/users/${user.id}/quota`, { method: "PUT", body: parsed.values, labels: QUOTA_LABELS });
-    setBusy(false);
-    if (!result.ok) {
-      setInvalid(result.error.fields.filter((f): f is QuotaKey => f in QUOTA_LABELS));
-      setError(result.error.message);
-      return;
-    }
-    setInvalid([]);
-    setError(null);
-    setSaved(true);
-    router.refresh();
-  }
 
   return (
     <>
@@ -80,7 +54,7 @@ function QuotaRow({ user }: { user: QuotaUser }) {
                 aria-invalid={invalid.includes(f.key) || undefined}
                 aria-describedby={`${formId}-${f.key}-use${error ? ` ${errorId}` : ""}`}
                 value={draft[f.key]}
-                onChange={(e) => { setSaved(false); setDraft({ ...draft, [f.key]: e.target.value }); }}
+                onChange={(e) => edit(f.key, e.target.value)}
                 className={cellInput}
               />
               <span id={`${formId}-${f.key}-use`} className={`mt-1 block text-xs tabular-nums ${over ? "font-medium text-red-700" : "text-slate-500"}`}>
@@ -111,24 +85,10 @@ function QuotaRow({ user }: { user: QuotaUser }) {
 
 export function QuotaTable({ users }: { users: QuotaUser[] }) {
   return (
-    <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-      <table className={tableClass}>
-        <caption className="sr-only">Quota and current use per user</caption>
-        <thead className="bg-slate-50">
-          <tr>
-            <th scope="col" className={`${thClass} sticky left-0 z-10 bg-slate-50`}>User</th>
-            {QUOTA_FIELDS.map((f) => (
-              <th key={f.key} scope="col" className={thClass}>{f.label}</th>
-            ))}
-            <th scope="col" className={thClass}><span className="sr-only">Save</span></th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {users.map((u) => (
-            <QuotaRow key={u.id} user={u} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Quota and current use per user" columns={[{ label: "User", className: "sticky left-0 z-10 bg-slate-50" }, ...QUOTA_FIELDS.map((f) => f.label), { label: "Save", hidden: true }]}>
+      {users.map((u) => (
+        <QuotaRow key={u.id} user={u} />
+      ))}
+    </DataTable>
   );
 }

@@ -5,7 +5,8 @@ import { useRouter } from "next/navigation";
 import { apiRequest } from "../api-request";
 import { ConfirmDialog } from "../confirm-dialog";
 import { LocalTime } from "../local-time";
-import { alertClass, cardClass, dangerButton, inputClass, labelClass, primaryButton, secondaryButton, smallButton, successClass, tableClass, tdClass, thClass } from "../form-styles";
+import { alertClass, cardClass, dangerButton, inputClass, labelClass, primaryButton, secondaryButton, smallButton, successClass, tdClass } from "../form-styles";
+import { DataTable } from "../data-table";
 
 export type AdminUser = { id: string; email: string; name: string; role: "admin" | "user"; disabled: boolean; createdAt: string; workspaces: number };
 
@@ -187,26 +188,10 @@ function UserRow({ user, isSelf }: { user: AdminUser; isSelf: boolean }) {
 
 export function UsersTable({ users, selfId }: { users: AdminUser[]; selfId: string }) {
   return (
-    <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-      <table className={tableClass}>
-        <caption className="sr-only">Users</caption>
-        <thead className="bg-slate-50">
-          <tr>
-            <th scope="col" className={thClass}>Email</th>
-            <th scope="col" className={thClass}>Name</th>
-            <th scope="col" className={thClass}>Role</th>
-            <th scope="col" className={thClass}>Status</th>
-            <th scope="col" className={thClass}>Workspaces</th>
-            <th scope="col" className={thClass}>Created</th>
-            <th scope="col" className={thClass}><span className="sr-only">Actions</span></th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {users.map((u) => (
-            <UserRow key={u.id} user={u} isSelf={u.id === selfId} />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Users" columns={["Email", "Name", "Role", "Status", "Workspaces", "Created", { label: "Actions", hidden: true }]}>
+      {users.map((u) => (
+        <UserRow key={u.id} user={u} isSelf={u.id === selfId} />
+      ))}
+    </DataTable>
   );
 }

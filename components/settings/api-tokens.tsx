@@ -5,7 +5,8 @@ import { useRouter } from "next/navigation";
 import { apiRequest } from "../api-request";
 import { ConfirmDialog } from "../confirm-dialog";
 import { LocalTime } from "../local-time";
-import { alertClass, cardClass, dangerButton, inputClass, labelClass, primaryButton, secondaryButton, smallButton, successClass, tableClass, tdClass, thClass } from "../form-styles";
+import { alertClass, cardClass, dangerButton, inputClass, labelClass, primaryButton, secondaryButton, smallButton, successClass, tdClass } from "../form-styles";
+import { DataTable } from "../data-table";
 
 export type TokenRow = { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null };
 
@@ -107,34 +108,22 @@ export function ApiTokens({ tokens }: { tokens: TokenRow[] }) {
         {tokens.length === 0 ? (
           <p className="text-sm text-slate-600">You have no API tokens.</p>
         ) : (
-          <table className={tableClass}>
-            <caption className="sr-only">Your API tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col" className={thClass}>Name</th>
-                <th scope="col" className={thClass}>Token</th>
-                <th scope="col" className={thClass}>Created</th>
-                <th scope="col" className={thClass}>Last used</th>
-                <th scope="col" className={thClass}><span className="sr-only">Actions</span></th>
+          <DataTable bare caption="Your API tokens" columns={["Name", "Token", "Created", "Last used", { label: "Actions", hidden: true }]}>
+            {tokens.map((t) => (
+              <tr key={t.id}>
+                <th scope="row" className={`${tdClass} text-left font-medium`}>{t.name}</th>
+                <td className={`${tdClass} font-mono text-xs text-slate-600`}>{t.prefix}…</td>
+                <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={t.createdAt} /></td>
+                <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={t.lastUsedAt} relative empty="Never" /></td>
+                <td className={`${tdClass} text-right`}>
+                  <button type="button" className={`${dangerButton} ${smallButton}`} aria-label={`Revoke ${t.name}`}
+                    onClick={() => { setRevokeError(null); setRevoking(t); }}>
+                    Revoke
+                  </button>
+                </td>
               </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {tokens.map((t) => (
-                <tr key={t.id}>
-                  <th scope="row" className={`${tdClass} text-left font-medium`}>{t.name}</th>
-                  <td className={`${tdClass} font-mono text-xs text-slate-600`}>{t.prefix}…</td>
-                  <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={t.createdAt} /></td>
-                  <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={t.lastUsedAt} relative empty="Never" /></td>
-                  <td className={`${tdClass} text-right`}>
-                    <button type="button" className={`${dangerButton} ${smallButton}`} aria-label={`Revoke ${t.name}`}
-                      onClick={() => { setRevokeError(null); setRevoking(t); }}>
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </div>
 

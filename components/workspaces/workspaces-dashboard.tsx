@@ -6,6 +6,7 @@ import { LaunchForm, type CatalogImage, type LaunchLimits } from "./launch-form"
 import { WorkspaceCard } from "./workspace-card";
 import { useWorkspaceEvents } from "./use-workspace-events";
 import { newer, type PullProgress, type WorkspaceItem } from "./workspace-item";
+import { EmptyState } from "../data-table";
 
 type Props = {
   userId: string;
@@ -99,10 +100,9 @@ export function WorkspacesDashboard({ userId, workspaces: fromServer, images, li
           </span>
         </div>
         {workspaces.length === 0 ? (
-          <div className="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
-            <p className="text-lg font-medium">No workspaces yet</p>
+          <EmptyState title="No workspaces yet">
             <p className="mt-1 text-sm text-slate-600">Launch one with the form; it starts with your files from /workspace.</p>
-          </div>
+          </EmptyState>
         ) : (
           <div className="space-y-4">
             {workspaces.map((w) => (

@@ -2,7 +2,8 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { AppShell, PageHeader } from "@/components/app-shell";
 import { LocalTime } from "@/components/local-time";
-import { tableClass, tdClass, thClass } from "@/components/form-styles";
+import { tdClass } from "@/components/form-styles";
+import { DataTable, EmptyState } from "@/components/data-table";
 import { listAudit } from "@/lib/audit/record-audit";
 import { requireAdminPage } from "../require-admin-page";
 
@@ -51,41 +52,26 @@ export default async function AdminAuditPage({ searchParams }: { searchParams: P
     <AppShell user={user}>
       <PageHeader title="Audit log" description="Who changed what, newest first. Secrets (passwords, tokens) are never recorded." />
       {events.length === 0 ? (
-        <div className="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
-          <p className="text-lg font-medium">{total === 0 ? "Nothing recorded yet" : "No entries on this page"}</p>
+        <EmptyState title={total === 0 ? "Nothing recorded yet" : "No entries on this page"}>
           <p className="mt-1 text-sm text-slate-600">
             {total === 0 ? "Launches, quota changes, user changes and other admin actions appear here." : <Link href="/admin/audit" className="text-brand-700 underline">Go to the newest entries</Link>}
           </p>
-        </div>
+        </EmptyState>
       ) : (
-        <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className={tableClass}>
-            <caption className="sr-only">Audit log, page {page} of {pages}, newest first</caption>
-            <thead className="bg-slate-50">
-              <tr>
-                <th scope="col" className={thClass}>When</th>
-                <th scope="col" className={thClass}>Who</th>
-                <th scope="col" className={thClass}>Action</th>
-                <th scope="col" className={thClass}>Target</th>
-                <th scope="col" className={thClass}>Changes</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {events.map((e) => (
-                <tr key={e.id}>
-                  <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={e.at} /></td>
-                  <td className={tdClass}>{e.actorEmail ?? <span className="text-slate-500">system</span>}</td>
-                  <td className={`${tdClass} whitespace-nowrap font-mono text-xs`}>{e.action}</td>
-                  <td className={tdClass}>
-                    {e.targetType}
-                    {e.targetId && <span className="block font-mono text-xs text-slate-500">{e.targetId}</span>}
-                  </td>
-                  <td className={tdClass}><Changes before={e.before} after={e.after} /></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption={`Audit log, page ${page} of ${pages}, newest first`} columns={["When", "Who", "Action", "Target", "Changes"]}>
+          {events.map((e) => (
+            <tr key={e.id}>
+              <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={e.at} /></td>
+              <td className={tdClass}>{e.actorEmail ?? <span className="text-slate-500">system</span>}</td>
+              <td className={`${tdClass} whitespace-nowrap font-mono text-xs`}>{e.action}</td>
+              <td className={tdClass}>
+                {e.targetType}
+                {e.targetId && <span className="block font-mono text-xs text-slate-500">{e.targetId}</span>}
+              </td>
+              <td className={tdClass}><Changes before={e.before} after={e.after} /></td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <nav aria-label="Audit log pages" className="mt-4 flex items-center justify-between gap-2 text-sm">
         {page > 1 ? (

@@ -4,7 +4,8 @@ import { RefreshInventoryButton } from "@/components/admin/refresh-inventory-but
 import { LiveRefresh } from "@/components/live-refresh";
 import { LocalTime } from "@/components/local-time";
 import { formatMib } from "@/components/format";
-import { tableClass, tdClass, thClass } from "@/components/form-styles";
+import { tdClass } from "@/components/form-styles";
+import { DataTable, EmptyState } from "@/components/data-table";
 import { inventoryStatus, listGpus } from "@/lib/gpus/list-gpus";
 import { requireAdminPage } from "../require-admin-page";
 
@@ -40,8 +41,7 @@ export default async function AdminGpusPage() {
         </ul>
       )}
       {gpus.length === 0 ? (
-        <div className="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
-          <p className="text-lg font-medium">No GPUs on this host</p>
+        <EmptyState title="No GPUs on this host">
           <p className="mx-auto mt-2 max-w-xl text-sm text-slate-600">
             {status.error
               ? <>Why: {status.error}</>
@@ -52,38 +52,23 @@ export default async function AdminGpusPage() {
               Check that the NVIDIA driver is installed and that nvidia-smi runs for the user Gantry runs as, then refresh the inventory.
             </p>
           )}
-        </div>
+        </EmptyState>
       ) : (
-        <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className={tableClass}>
-            <caption className="sr-only">GPUs and who holds them</caption>
-            <thead className="bg-slate-50">
-              <tr>
-                <th scope="col" className={thClass}>GPU</th>
-                <th scope="col" className={thClass}>Model</th>
-                <th scope="col" className={thClass}>Memory</th>
-                <th scope="col" className={thClass}>Holder</th>
-                <th scope="col" className={thClass}>Workspace</th>
-                <th scope="col" className={thClass}>Since</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {gpus.map((g) => (
-                <tr key={g.uuid}>
-                  <th scope="row" className={`${tdClass} text-left font-medium`}>
-                    #{g.index}
-                    <span className="block font-mono text-xs font-normal text-slate-500">{g.uuid}</span>
-                  </th>
-                  <td className={tdClass}>{g.name}<span className="block text-xs text-slate-500">driver {g.driverVersion}</span></td>
-                  <td className={`${tdClass} whitespace-nowrap tabular-nums`}>{g.memoryTotalMb === null ? "—" : formatMib(g.memoryTotalMb)}</td>
-                  <td className={tdClass}>{g.userEmail ?? <span className="text-emerald-700">Free</span>}</td>
-                  <td className={tdClass}>{g.workspaceName ?? "—"}</td>
-                  <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={g.since} /></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="GPUs and who holds them" columns={["GPU", "Model", "Memory", "Holder", "Workspace", "Since"]}>
+          {gpus.map((g) => (
+            <tr key={g.uuid}>
+              <th scope="row" className={`${tdClass} text-left font-medium`}>
+                #{g.index}
+                <span className="block font-mono text-xs font-normal text-slate-500">{g.uuid}</span>
+              </th>
+              <td className={tdClass}>{g.name}<span className="block text-xs text-slate-500">driver {g.driverVersion}</span></td>
+              <td className={`${tdClass} whitespace-nowrap tabular-nums`}>{g.memoryTotalMb === null ? "—" : formatMib(g.memoryTotalMb)}</td>
+              <td className={tdClass}>{g.userEmail ?? <span className="text-emerald-700">Free</span>}</td>
+              <td className={tdClass}>{g.workspaceName ?? "—"}</td>
+              <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={g.since} /></td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </AppShell>
   );

@@ -5,7 +5,8 @@ import { LiveRefresh } from "@/components/live-refresh";
 import { LocalTime } from "@/components/local-time";
 import { StatusBadge } from "@/components/status-badge";
 import { formatNumber, shortUuid } from "@/components/format";
-import { tableClass, tdClass, thClass } from "@/components/form-styles";
+import { tdClass } from "@/components/form-styles";
+import { DataTable, EmptyState } from "@/components/data-table";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { requireAdminPage } from "../require-admin-page";
 
@@ -21,51 +22,32 @@ export default async function AdminWorkspacesPage() {
       <LiveRefresh />
       <PageHeader title="All workspaces" description={`Every workspace of every user: ${workspaces.length} in all, ${running} running. Force stop frees a workspace's GPUs at once.`} />
       {workspaces.length === 0 ? (
-        <div className="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-12 text-center">
-          <p className="text-lg font-medium">No workspaces yet</p>
+        <EmptyState title="No workspaces yet">
           <p className="mt-1 text-sm text-slate-600">Nobody has launched a workspace on this host.</p>
-        </div>
+        </EmptyState>
       ) : (
-        <div className="relative overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm">
-          <table className={tableClass}>
-            <caption className="sr-only">Every workspace of every user</caption>
-            <thead className="bg-slate-50">
-              <tr>
-                <th scope="col" className={thClass}>Workspace</th>
-                <th scope="col" className={thClass}>Owner</th>
-                <th scope="col" className={thClass}>Status</th>
-                <th scope="col" className={thClass}>Image</th>
-                <th scope="col" className={thClass}>GPUs</th>
-                <th scope="col" className={thClass}>Memory</th>
-                <th scope="col" className={thClass}>CPUs</th>
-                <th scope="col" className={thClass}>Started</th>
-                <th scope="col" className={thClass}><span className="sr-only">Actions</span></th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {workspaces.map((w) => (
-                <tr key={w.id}>
-                  <th scope="row" className={`${tdClass} text-left font-medium`}>
-                    {w.name}
-                    {w.statusMessage && <span className="block max-w-xs text-xs font-normal text-slate-500">{w.statusMessage}</span>}
-                  </th>
-                  <td className={tdClass}>{w.owner.email}</td>
-                  <td className={tdClass}><StatusBadge status={w.status} live={false} /></td>
-                  <td className={tdClass}>{w.image.name}<span className="block whitespace-nowrap font-mono text-xs text-slate-500">{w.imageRef}</span></td>
-                  <td className={`${tdClass} whitespace-nowrap`}>
-                    {w.gpuDevices.length ? w.gpuDevices.map((g) => <span key={g.uuid} className="block" title={g.uuid}>#{g.index} <span className="font-mono text-xs text-slate-500">{shortUuid(g.uuid)}</span></span>) : w.gpus ? `${w.gpus} (not held)` : "None"}
-                  </td>
-                  <td className={`${tdClass} whitespace-nowrap tabular-nums`}>{formatNumber(w.memoryGb)} GB</td>
-                  <td className={`${tdClass} tabular-nums`}>{formatNumber(w.cpus)}</td>
-                  <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={w.startedAt} /></td>
-                  <td className={`${tdClass} whitespace-nowrap text-right`}>
-                    <ForceStopButton workspaceId={w.id} name={w.name} owner={w.owner.email} disabled={!["running", "starting", "error"].includes(w.status)} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable caption="Every workspace of every user" columns={["Workspace", "Owner", "Status", "Image", "GPUs", "Memory", "CPUs", "Started", { label: "Actions", hidden: true }]}>
+          {workspaces.map((w) => (
+            <tr key={w.id}>
+              <th scope="row" className={`${tdClass} text-left font-medium`}>
+                {w.name}
+                {w.statusMessage && <span className="block max-w-xs text-xs font-normal text-slate-500">{w.statusMessage}</span>}
+              </th>
+              <td className={tdClass}>{w.owner.email}</td>
+              <td className={tdClass}><StatusBadge status={w.status} live={false} /></td>
+              <td className={tdClass}>{w.image.name}<span className="block whitespace-nowrap font-mono text-xs text-slate-500">{w.imageRef}</span></td>
+              <td className={`${tdClass} whitespace-nowrap`}>
+                {w.gpuDevices.length ? w.gpuDevices.map((g) => <span key={g.uuid} className="block" title={g.uuid}>#{g.index} <span className="font-mono text-xs text-slate-500">{shortUuid(g.uuid)}</span></span>) : w.gpus ? `${w.gpus} (not held)` : "None"}
+              </td>
+              <td className={`${tdClass} whitespace-nowrap tabular-nums`}>{formatNumber(w.memoryGb)} GB</td>
+              <td className={`${tdClass} tabular-nums`}>{formatNumber(w.cpus)}</td>
+              <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={w.startedAt} /></td>
+              <td className={`${tdClass} whitespace-nowrap text-right`}>
+                <ForceStopButton workspaceId={w.id} name={w.name} owner={w.owner.email} disabled={!["running", "starting", "error"].includes(w.status)} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </AppShell>
   );
