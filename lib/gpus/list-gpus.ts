@@ -1,5 +1,6 @@
 import { db } from "../db/client";
-import { inventoryStatus } from "./refresh-inventory";
+import type { Actor } from "../audit/record-audit";
+import { inventoryStatus, refreshGpuInventory, type InventoryStatus } from "./refresh-inventory";
 
 /** Each GPU with who holds it, for the admin view, and why there are none if there are none. */
 export async function listGpus() {
@@ -19,3 +20,9 @@ export async function listGpus() {
 }
 
 export { inventoryStatus };
+
+/** Asks nvidia-smi again (an admin's "refresh"), then answers with the new inventory and its status. */
+export async function refreshAndListGpus(actor: Actor): Promise<{ inventory: InventoryStatus; gpus: Awaited<ReturnType<typeof listGpus>> }> {
+  const inventory = await refreshGpuInventory(actor);
+  return { inventory, gpus: await listGpus() };
+}
