@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     console.error(`Gantry cannot start: ${(e as Error).message}`);
     process.exit(1);
   }
-  console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir}); workspaces open through ${config.proxyPublicUrl}`);
+  console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir}); workspaces open through ${config.proxyHostPattern ? `${config.proxyHostPattern} on ` : ""}${config.proxyPublicUrl}`);
 
   const shutdown = (signal: string) => {
     log.info("shutting down", { signal });

@@ -36,6 +36,10 @@ export const config = {
     url.port = String(this.proxyPort);
     return url.origin;
   },
+  /** "{id}.ws.example.com": each workspace on a host (and so an origin) of its own; unset, all share the proxy URL's. */
+  get proxyHostPattern(): string | null {
+    return process.env.GANTRY_PROXY_HOST_PATTERN?.trim() || null;
+  },
   get nvidiaSmi(): string {
     return process.env.GANTRY_NVIDIA_SMI ?? "nvidia-smi";
   },

@@ -8,6 +8,7 @@ import { auditAdminAccess, proxyAccess, type ProxyTarget } from "./proxy-access"
 import { touchActivity } from "./activity";
 import { db } from "../db/client";
 import { safeWorkspacePath } from "./safe-workspace-path";
+import { onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
 
 // The workspace proxy, on an origin of its own: a workspace's HTML and JavaScript never run on the dashboard's
 // origin. It authenticates with its own per-workspace cookie (obtained through a grant from the dashboard),
@@ -67,9 +68,9 @@ function prepareUpstream(req: http.IncomingMessage, access: ProxyTarget): void {
   (req as WithToken)[TOKEN_KEY] = access.jupyterToken;
 }
 
-/** The origins a browser on the proxy uses; requests and sockets from anywhere else are refused. */
-function allowedOrigins(req: http.IncomingMessage): Set<string> {
-  const allowed = new Set([new URL(config.proxyPublicUrl).origin]);
+/** The origins a browser on the workspace's pages uses; requests and sockets from anywhere else are refused. */
+function allowedOrigins(req: http.IncomingMessage, workspaceId: string): Set<string> {
+  const allowed = new Set([workspaceOrigin(workspaceId)]);
   if (req.headers.host) allowed.add(`http://${req.headers.host}`).add(`https://${req.headers.host}`);
   return allowed;
 }
@@ -78,10 +79,10 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 // Jupyter skips its own cross-origin checks for token-authenticated requests, and the proxy adds the token:
 // so the proxy refuses state changes a page on another origin makes with the user's cookie.
-function crossOrigin(req: http.IncomingMessage): boolean {
+function crossOrigin(req: http.IncomingMessage, workspaceId: string): boolean {
   if (SAFE_METHODS.has(req.method ?? "GET")) return false;
   const origin = req.headers.origin;
-  if (origin) return !allowedOrigins(req).has(origin);
+  if (origin) return !allowedOrigins(req, workspaceId).has(origin);
   const site = req.headers["sec-fetch-site"];
   return site !== undefined && site !== "same-origin" && site !== "none";
 }
@@ -130,7 +131,7 @@ export function createWorkspaceProxy() {
       if (admin) await auditAdminAccess(workspaceId, admin);
     }
     const cookie = await signProxySession(claims);
-    const secure = config.proxyPublicUrl.startsWith("https:") ? "; Secure" : "";
+    const secure = workspaceOrigin(workspaceId).startsWith("https:") ? "; Secure" : "";
     res.writeHead(302, {
       Location: safeWorkspacePath(workspaceId, url.searchParams.get("next")),
       "Set-Cookie": `${proxyCookieName(workspaceId)}=${cookie}; Path=/w/${workspaceId}/; HttpOnly; SameSite=Lax; Max-Age=${PROXY_SESSION_TTL_S}${secure}`,
@@ -144,6 +145,8 @@ export function createWorkspaceProxy() {
     const match = PATH.exec(url.pathname);
     if (!match) return send(res, 404, "Not found");
     const workspaceId = match[1];
+    // With GANTRY_PROXY_HOST_PATTERN, a workspace answers only on its own host.
+    if (!onWorkspaceHost(req.headers.host, workspaceId)) return send(res, 404, "Not found");
     if (match[2] === `/${GRANT_PATH}`) return handleGrant(req, res, workspaceId, url);
 
     const session = await sessionFor(req, workspaceId);
@@ -156,7 +159,7 @@ export function createWorkspaceProxy() {
       }
       return send(res, 401, "Open this workspace from the Gantry dashboard first.");
     }
-    if (crossOrigin(req)) return send(res, 403, "Requests into a workspace must come from the workspace's own pages.");
+    if (crossOrigin(req, workspaceId)) return send(res, 403, "Requests into a workspace must come from the workspace's own pages.");
     const access = await proxyAccess(workspaceId, session.userId);
     if (!access) return send(res, 404, "Not found");
     if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
@@ -175,9 +178,10 @@ export function createWorkspaceProxy() {
     const match = PATH.exec(url.pathname);
     if (!match) return refuse(socket, "404 Not Found");
     const workspaceId = match[1];
+    if (!onWorkspaceHost(req.headers.host, workspaceId)) return refuse(socket, "404 Not Found");
     // A page on another origin must not open sockets into the workspace with the user's cookie.
     const origin = req.headers.origin;
-    if (!origin || !allowedOrigins(req).has(origin)) return refuse(socket, "403 Forbidden");
+    if (!origin || !allowedOrigins(req, workspaceId).has(origin)) return refuse(socket, "403 Forbidden");
     const session = await sessionFor(req, workspaceId);
     if (!session) return refuse(socket, "401 Unauthorized");
     const access = await proxyAccess(workspaceId, session.userId);

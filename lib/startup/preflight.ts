@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import Database from "better-sqlite3";
 import { config } from "../config";
 import { loadAuthSecret } from "../auth/secret";
+import { hostPatternProblem } from "../proxy/workspace-origin";
 
 export class StartupError extends Error {}
 
@@ -68,6 +69,9 @@ export function markInitialized(): void {
 
 /** Everything that must hold before Gantry serves a request. Throws StartupError with a message for the operator. */
 export function preflight(): void {
+  const pattern = config.proxyHostPattern;
+  const problem = pattern ? hostPatternProblem(pattern) : null;
+  if (problem) throw new StartupError(problem);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   try {
     loadAuthSecret();

@@ -2,6 +2,7 @@ import { db } from "../db/client";
 import { baseUrlFor } from "../docker/container-spec";
 import { config } from "../config";
 import type { WorkspaceStatus } from "./workspace-schemas";
+import { workspaceOrigin } from "../proxy/workspace-origin";
 
 export const workspaceInclude = {
   image: { select: { id: true, name: true, ref: true } },
@@ -63,5 +64,5 @@ export function toWorkspaceView(w: WorkspaceRow): WorkspaceView {
 }
 
 export function workspaceUrl(id: string): string {
-  return `${config.proxyPublicUrl}${baseUrlFor(id)}`;
+  return `${workspaceOrigin(id)}${baseUrlFor(id)}`;
 }

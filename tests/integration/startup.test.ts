@@ -41,6 +41,15 @@ describe("NEXTAUTH_SECRET", () => {
   });
 });
 
+describe("GANTRY_PROXY_HOST_PATTERN", () => {
+  it.each(["*.ws.example.com", "ws.example.com", "https://{id}.ws.example.com"])("refuses to start with %s, before touching the data dir", async (pattern) => {
+    const dir = freshDir("gantry-host-pattern-");
+    const exit = await startServerExpectingExit({ dataDir: dir.path, env: { GANTRY_PROXY_HOST_PATTERN: pattern } });
+    expectRefusal(exit, /GANTRY_PROXY_HOST_PATTERN must be "\{id\}" followed by a domain, e\.g\. "\{id\}\.ws\.gantry\.example\.com"/);
+    expect(fs.readdirSync(dir.path)).toEqual([]);
+  });
+});
+
 describe("first start, restart, and a lost or corrupt database", () => {
   let dir: DataDir;
   let password: string;

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { hostPatternProblem, onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
+
+const ID = "ws0123456789abcdef0123";
+const OTHER = "wsffffffffffffffffffff";
+const saved = { ...process.env };
+
+function env(vars: Record<string, string | undefined>): void {
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+
+afterEach(() => {
+  for (const k of ["GANTRY_PROXY_HOST_PATTERN", "GANTRY_PROXY_URL", "GANTRY_PUBLIC_URL", "GANTRY_PROXY_PORT", "PORT"]) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
+});
+
+describe("hostPatternProblem", () => {
+  it.each(["{id}.ws.example.com", "{ID}.WS.Example.com", "{id}.localhost", "{id}.gpu-1.lab.example"])("accepts %s", (p) => {
+    expect(hostPatternProblem(p)).toBeNull();
+  });
+
+  it.each(["*.ws.example.com", "ws.example.com", "{id}", "ws-{id}.example.com", "{id}.{id}.example.com", "{id}.example.com:3001", "https://{id}.example.com", "{id}..example.com", "{id}.-bad.example.com", "{id}.ex ample.com"])(
+    "refuses %s, saying what is expected",
+    (p) => {
+      expect(hostPatternProblem(p)).toMatch(/GANTRY_PROXY_HOST_PATTERN must be "\{id\}" followed by a domain/);
+    },
+  );
+});
+
+describe("workspaceOrigin and onWorkspaceHost", () => {
+  it("without a pattern: every workspace on the proxy URL's origin, on any Host", () => {
+    env({ GANTRY_PROXY_HOST_PATTERN: undefined, GANTRY_PROXY_URL: "https://ws.gantry.example.com" });
+    expect(workspaceOrigin(ID)).toBe("https://ws.gantry.example.com");
+    expect(onWorkspaceHost("ws.gantry.example.com", ID)).toBe(true);
+    expect(onWorkspaceHost(undefined, ID)).toBe(true);
+  });
+
+  it("with a pattern: the workspace's own host, with the proxy URL's scheme and port", () => {
+    env({ GANTRY_PROXY_HOST_PATTERN: "{id}.ws.gantry.example.com", GANTRY_PROXY_URL: "https://proxy.gantry.example.com" });
+    expect(workspaceOrigin(ID)).toBe(`https://${ID}.ws.gantry.example.com`);
+    env({ GANTRY_PROXY_URL: "http://proxy.local:3001" });
+    expect(workspaceOrigin(ID)).toBe(`http://${ID}.ws.gantry.example.com:3001`);
+  });
+
+  it("with a pattern: only the workspace's own host is its host (any port, any case)", () => {
+    env({ GANTRY_PROXY_HOST_PATTERN: "{id}.ws.gantry.example.com", GANTRY_PROXY_URL: "http://proxy.local:3001" });
+    expect(onWorkspaceHost(`${ID}.ws.gantry.example.com:3001`, ID)).toBe(true);
+    expect(onWorkspaceHost(`${ID.toUpperCase()}.WS.gantry.example.com`, ID)).toBe(true);
+    for (const host of [`${OTHER}.ws.gantry.example.com:3001`, "proxy.local:3001", "127.0.0.1:3001", `${ID}.ws.gantry.example.com.evil.example`, `evil.${ID}.ws.gantry.example.com`, "", "bad host"]) {
+      expect({ host, ok: onWorkspaceHost(host, ID) }).toEqual({ host, ok: false });
+    }
+    expect(onWorkspaceHost(undefined, ID)).toBe(false);
+  });
+});

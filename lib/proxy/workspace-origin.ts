@@ -1,0 +1,47 @@
+import { config } from "../config";
+
+// Where a workspace is served. By default every workspace shares the proxy's origin (GANTRY_PROXY_URL, or the
+// dashboard's host on GANTRY_PROXY_PORT) and is told apart by its path, /w/<id>/. With GANTRY_PROXY_HOST_PATTERN
+// (e.g. "{id}.ws.gantry.example.com") each workspace gets an origin of its own, <id>.ws.gantry.example.com, with the
+// proxy URL's scheme and port: one workspace's pages can then not read another's, even in one browser.
+
+const PATTERN = /^\{id\}(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
+
+/** Why a GANTRY_PROXY_HOST_PATTERN value is unusable, or null when it is fine. */
+export function hostPatternProblem(pattern: string): string | null {
+  if (PATTERN.test(pattern.toLowerCase())) return null;
+  return (
+    `GANTRY_PROXY_HOST_PATTERN must be "{id}" followed by a domain, e.g. "{id}.ws.gantry.example.com" (got "${pattern}"). ` +
+    "Point a wildcard DNS name (*.ws.gantry.example.com) at this server and set GANTRY_PROXY_URL to the scheme and port it is reached on."
+  );
+}
+
+function pattern(): string | null {
+  const p = config.proxyHostPattern;
+  return p ? p.toLowerCase() : null;
+}
+
+/** The origin (scheme://host[:port]) a workspace is served on. */
+export function workspaceOrigin(workspaceId: string): string {
+  const base = new URL(config.proxyPublicUrl);
+  const p = pattern();
+  if (p) base.hostname = p.replace("{id}", workspaceId);
+  return base.origin;
+}
+
+/**
+ * Whether a request for /w/<workspaceId>/ came to that workspace's own host. Always true without a host pattern;
+ * with one, a request for workspace B on workspace A's host (or on the bare proxy host) is not B's.
+ */
+export function onWorkspaceHost(hostHeader: string | undefined, workspaceId: string): boolean {
+  const p = pattern();
+  if (!p) return true;
+  if (!hostHeader) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${hostHeader}`).hostname;
+  } catch {
+    return false;
+  }
+  return hostname === p.replace("{id}", workspaceId);
+}
