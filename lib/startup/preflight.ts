@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -41,9 +42,41 @@ export function checkDatabase(): void {
   }
 }
 
+/**
+ * True when every committed migration is recorded in the database as applied, with the same checksum Prisma stores
+ * (the SHA-256 of its migration.sql), and nothing else is recorded: no failed or unknown migration. Then there is
+ * nothing for `prisma migrate deploy` to do, and starting it (seconds of Node start-up) can be skipped.
+ */
+export function migrationsUpToDate(databaseFile: string, migrationsDir = path.join(process.cwd(), "prisma", "migrations")): boolean {
+  if (!fs.existsSync(databaseFile) || fs.statSync(databaseFile).size === 0) return false;
+  const committed = new Map(
+    fs
+      .readdirSync(migrationsDir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && fs.existsSync(path.join(migrationsDir, d.name, "migration.sql")))
+      .map((d) => [d.name, crypto.createHash("sha256").update(fs.readFileSync(path.join(migrationsDir, d.name, "migration.sql"))).digest("hex")]),
+  );
+  type Row = { migration_name: string; checksum: string; finished_at: string | null; rolled_back_at: string | null };
+  let rows: Row[];
+  const conn = new Database(databaseFile, { readonly: true, fileMustExist: true, timeout: 5000 });
+  try {
+    if (!conn.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get()) return false;
+    rows = conn.prepare("SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations").all() as Row[];
+  } finally {
+    conn.close();
+  }
+  const applied = rows.filter((r) => r.rolled_back_at === null);
+  if (applied.some((r) => r.finished_at === null)) return false; // a failed migration: Prisma reports it
+  if (applied.length !== committed.size) return false;
+  return applied.every((r) => committed.get(r.migration_name) === r.checksum);
+}
+
 /** Applies the committed migrations with Prisma's own migrate deploy (offline, through the driver adapter). */
 export function migrateDatabase(): void {
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  if (config.databaseUrl === `file:${config.databaseFile}` && migrationsUpToDate(config.databaseFile)) {
+    restrictDatabaseFiles();
+    return;
+  }
   const prismaBin = path.join(process.cwd(), "node_modules", ".bin", "prisma");
   const result = spawnSync(prismaBin, ["migrate", "deploy"], {
     env: { ...process.env, DATABASE_URL: config.databaseUrl },
@@ -53,7 +86,11 @@ export function migrateDatabase(): void {
     const detail = `${result.stdout ?? ""}\n${result.stderr ?? ""}`.trim().split("\n").filter(Boolean).slice(-3).join(" | ");
     throw new StartupError(`Database migration failed: ${detail || result.error?.message}`);
   }
-  // The database holds password hashes and workspace tokens: owner-only, like the secret beside it.
+  restrictDatabaseFiles();
+}
+
+// The database holds password hashes and workspace tokens: owner-only, like the secret beside it.
+function restrictDatabaseFiles(): void {
   for (const suffix of ["", "-wal", "-shm"]) {
     if (fs.existsSync(config.databaseFile + suffix)) fs.chmodSync(config.databaseFile + suffix, 0o600);
   }
