@@ -21,7 +21,7 @@ export function DefaultQuotaForm({ quota }: { quota: QuotaValues }) {
   return (
     <section aria-labelledby="default-quota-heading" className={cardClass}>
       <h2 id="default-quota-heading" className="text-lg font-semibold">Default quota for new users</h2>
-      <p className="mt-1 text-sm text-slate-600">Applies to every user who has no quota of their own (new users, and users never saved above).</p>
+      <p className="mt-1 text-sm text-slate-600">Every new user starts with a copy of it. Changing it later leaves existing users' quotas as they are; change those in the table above.</p>
       <form onSubmit={onSubmit} noValidate className="mt-4">
         <div className="grid max-w-2xl grid-cols-2 gap-3 sm:grid-cols-4">
           {QUOTA_FIELDS.map((f) => (
