@@ -43,9 +43,11 @@ test("a wrong password shows an alert and signs nobody in", async ({ page, baseU
   await expect(page).toHaveURL(`${baseURL}/login?next=%2F`);
 });
 
-test("Sign out returns to the login page, and / then redirects to /login", async ({ page, baseURL }) => {
+test("Sign out returns to the login page, and / then redirects to /login, also for a copy of the old cookie", async ({ page, baseURL, browser }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
   await expect(page.getByRole("heading", { name: "My workspaces" })).toBeVisible();
+  const copied = (await page.context().cookies()).filter((c) => c.name.includes("next-auth.session-token"));
+  expect(copied).toHaveLength(1);
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(`${baseURL}/login`);
@@ -54,6 +56,18 @@ test("Sign out returns to the login page, and / then redirects to /login", async
   await page.goto("/");
   await expect(page).toHaveURL(`${baseURL}/login?next=%2F`);
   await expect(page.getByRole("heading", { name: "My workspaces" })).toHaveCount(0);
+
+  // Someone who copied the cookie before the sign-out gets nothing with it: the session ended on the server.
+  const other = await browser.newContext({ baseURL });
+  try {
+    await other.addCookies(copied);
+    const p = await other.newPage();
+    await p.goto("/");
+    await expect(p).toHaveURL(`${baseURL}/login?next=%2F`);
+    expect((await other.request.get("/api/me")).status()).toBe(401);
+  } finally {
+    await other.close();
+  }
 });
 
 test("after sign-in, next= leads back to the page asked for, but never off-site", async ({ page, baseURL }) => {

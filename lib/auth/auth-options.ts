@@ -6,6 +6,7 @@ import { authSecret } from "./secret";
 import { verifyPassword } from "./password";
 import { clientAddress } from "./client-address";
 import { isLoginBlocked, recordLoginFailure, recordLoginSuccess } from "./login-throttle";
+import { SESSION_MAX_AGE_S, newSessionClaims, revokeSession } from "./session-revocation";
 
 // Bounded before anything else happens: an oversized value is never hashed, looked up or logged.
 const credentialsSchema = z.object({
@@ -13,7 +14,7 @@ const credentialsSchema = z.object({
   password: z.string().min(1).max(256),
 });
 
-export const SESSION_MAX_AGE_S = 12 * 60 * 60;
+export { SESSION_MAX_AGE_S };
 
 export function authOptions(): NextAuthOptions {
   return {
@@ -43,16 +44,23 @@ export function authOptions(): NextAuthOptions {
         },
       }),
     ],
+    events: {
+      // Signing out ends this session on the server too: a copy of the cookie stops working with the original.
+      async signOut({ token }) {
+        if (token) await revokeSession(token);
+      },
+    },
     callbacks: {
       async jwt({ token, user }) {
         if (user) {
           token.sub = user.id;
           token.epoch = (user as { epoch?: number }).epoch ?? 0;
+          Object.assign(token, newSessionClaims());
         }
         return token;
       },
       async session({ session, token }) {
-        return { ...session, user: { ...session.user, id: token.sub, epoch: token.epoch } };
+        return { ...session, user: { ...session.user, id: token.sub, epoch: token.epoch, sid: token.sid, authTime: token.authTime } };
       },
       async redirect({ url, baseUrl }) {
         return safeRedirect(url, baseUrl);

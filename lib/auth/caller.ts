@@ -6,6 +6,7 @@ import { ApiError } from "../errors";
 import { authSecret } from "./secret";
 import { authOptions } from "./auth-options";
 import { userForToken } from "./api-tokens";
+import { isSessionRevoked, sessionExpired, type SessionClaims } from "./session-revocation";
 
 export type Role = "admin" | "user";
 export type Caller = { id: string; email: string; name: string; role: Role; via: "session" | "token" };
@@ -16,12 +17,14 @@ function toCaller(user: UserRow, via: Caller["via"]): Caller {
   return { id: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "user", via };
 }
 
+type SessionToken = SessionClaims & { sub?: unknown; epoch?: unknown };
+
 // The session only names the user; role and disabled are read from the database on every request,
-// so a demotion, a disable or a deletion takes effect on the very next request.
-async function userForSession(sub: unknown, epoch: unknown): Promise<UserRow | null> {
-  if (typeof sub !== "string") return null;
-  const user = await db().user.findUnique({ where: { id: sub } });
-  if (!user || user.disabled || user.sessionEpoch !== (typeof epoch === "number" ? epoch : 0)) return null;
+// so a demotion, a disable or a deletion takes effect on the very next request; so does a sign-out.
+async function userForSession(claims: SessionToken | null | undefined): Promise<UserRow | null> {
+  if (!claims || typeof claims.sub !== "string" || sessionExpired(claims)) return null;
+  const [user, revoked] = await Promise.all([db().user.findUnique({ where: { id: claims.sub } }), isSessionRevoked(claims)]);
+  if (!user || revoked || user.disabled || user.sessionEpoch !== (typeof claims.epoch === "number" ? claims.epoch : 0)) return null;
   return user;
 }
 
@@ -36,14 +39,24 @@ export async function resolveCaller(req: NextRequest): Promise<Caller | null> {
   }
   const jwt = await getToken({ req, secret: authSecret() });
   if (!jwt) return null;
-  const user = await userForSession(jwt.sub, jwt.epoch);
+  const user = await userForSession(jwt);
   return user ? toCaller(user, "session") : null;
+}
+
+/**
+ * Whether the credential a long-lived request (an event stream) came with still stands for the same caller, with
+ * the same role: false once the user is disabled, deleted or demoted, the token revoked, the session signed out or
+ * ended by a password change.
+ */
+export async function stillSameCaller(req: NextRequest, caller: Caller): Promise<boolean> {
+  const now = await resolveCaller(req).catch(() => null);
+  return now !== null && now.id === caller.id && now.role === caller.role;
 }
 
 /** The signed-in user for server components and pages, or null. */
 export async function currentUser(): Promise<Caller | null> {
   const session = await getServerSession(authOptions());
-  const claims = session?.user as { id?: string; epoch?: number } | undefined;
-  const user = await userForSession(claims?.id, claims?.epoch);
+  const claims = session?.user as { id?: string; epoch?: number; sid?: string; authTime?: number } | undefined;
+  const user = await userForSession(claims && { sub: claims.id, epoch: claims.epoch, sid: claims.sid, authTime: claims.authTime });
   return user ? toCaller(user, "session") : null;
 }

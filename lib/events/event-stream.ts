@@ -6,7 +6,7 @@ import { db } from "../db/client";
  * Server-sent events for the caller's workspaces (an admin sees everyone's): status changes and pull progress.
  * Ownership is checked per event, so a stream never carries another user's workspace.
  */
-export function workspaceEventStream(caller: Caller, signal: AbortSignal): Response {
+export function workspaceEventStream(caller: Caller, signal: AbortSignal, stillValid: () => Promise<boolean>): Response {
   const encoder = new TextEncoder();
   let cleanup = () => {};
   const stream = new ReadableStream<Uint8Array>({
@@ -30,10 +30,10 @@ export function workspaceEventStream(caller: Caller, signal: AbortSignal): Respo
           })
           .catch(() => {});
       });
-      // Each keep-alive also re-checks the account, so a disabled or deleted user's stream ends within 15 s.
+      // Each keep-alive also re-checks the credential the stream was opened with, so a stream ends within 15 s of
+      // its user being disabled, deleted or demoted, its token revoked or its session signed out.
       const keepAlive = setInterval(async () => {
-        const user = await db().user.findUnique({ where: { id: caller.id }, select: { disabled: true, role: true } }).catch(() => null);
-        if (!user || user.disabled || (caller.role === "admin" && user.role !== "admin")) {
+        if (!(await stillValid().catch(() => false))) {
           cleanup();
           try {
             controller.close();

@@ -13,6 +13,7 @@ import {
   type Principal,
   type SecurityEnv,
 } from "../helpers/security";
+import { CookieJar } from "../helpers/http-session";
 
 // Sessions follow the truth: who a caller is, whether they are enabled and whether they are an admin is read from the
 // database on every request. Each change is made through the admin API and checked on the very next request of a
@@ -34,6 +35,25 @@ async function expectWorks(p: Principal, path = "/api/me"): Promise<void> {
   const bySession = await env.req(path, { jar: p.jar });
   const byToken = await env.req(path, { token: p.token });
   expect([bySession.status, byToken.status], `${path}: ${bySession.text.slice(0, 100)} / ${byToken.text.slice(0, 100)}`).toEqual([200, 200]);
+}
+
+/** Signs out through next-auth like the "Sign out" button (CSRF token, then POST /api/auth/signout). */
+async function signOut(jar: CookieJar): Promise<void> {
+  const csrf = await env.req<{ csrfToken: string }>("/api/auth/csrf", { jar });
+  const res = await env.req("/api/auth/signout", {
+    method: "POST",
+    jar,
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ csrfToken: csrf.body.csrfToken, json: "true" }).toString(),
+  });
+  expect(res.status, res.text).toBe(200);
+}
+
+/** A jar holding the same cookies as `jar`: a copy of the cookie taken before anything happens to it. */
+function copyOf(jar: CookieJar): CookieJar {
+  const copy = new CookieJar();
+  copy.store(new Response(null, { headers: jar.header().split("; ").map((c) => ["set-cookie", c] as [string, string]) }));
+  return copy;
 }
 
 function admin(method: string, path: string, json?: unknown) {
@@ -122,17 +142,43 @@ describe("each change takes effect on the very next request", () => {
   });
 });
 
+describe("signing out", () => {
+  it("ends the session on the server: the cookie and any copy of it are refused at once; her other session and token go on", async () => {
+    const u = await env.createUser("signout");
+    const other = await env.login(u.email, u.password);
+    const copy = copyOf(u.jar);
+    await expectWorks(u);
+    expect((await env.req("/api/me", { jar: copy })).status).toBe(200);
+    await signOut(u.jar);
+    expectErrorShape(await env.req("/api/me", { jar: copy }), 401, "unauthorized");
+    expectErrorShape(await env.req("/api/tokens", { jar: copy, origin: "self", json: { name: "after sign-out" } }), 401, "unauthorized");
+    // A page too: the copy is sent to the login page.
+    const page = await env.req("/", { jar: copyOf(copy) });
+    expect([302, 303, 307, 308], page.text.slice(0, 200)).toContain(page.status);
+    expect(new URL(page.headers.get("location") ?? "", env.url).pathname).toBe("/login");
+    expect((await env.req("/api/me", { jar: other.jar })).status).toBe(200);
+    expect((await env.req("/api/me", { token: u.token })).status).toBe(200);
+  });
+});
+
 describe("open event streams", () => {
-  it("a disabled user's stream and a demoted admin's stream are ended within 20 s", async () => {
+  it("a disabled user's, a demoted admin's, a signed-out session's and a revoked token's streams are ended within 20 s", async () => {
     const u = await env.createUser("streamer");
     const a = await env.createUser("stream-admin", { role: "admin" });
+    const s = await env.createUser("stream-signout");
+    const copy = copyOf(s.jar);
     const userStream = await openStream(env, "/api/events", { jar: u.jar });
     const adminStream = await openStream(env, "/api/events", { token: a.token });
-    expect([userStream.status, adminStream.status]).toEqual([200, 200]);
+    const copyStream = await openStream(env, "/api/events", { jar: copy });
+    const tokenStream = await openStream(env, "/api/events", { token: s.token });
+    expect([userStream.status, adminStream.status, copyStream.status, tokenStream.status]).toEqual([200, 200, 200, 200]);
     expect((await admin("PATCH", `/api/admin/users/${u.id}`, { disabled: true })).status).toBe(200);
     expect((await admin("PATCH", `/api/admin/users/${a.id}`, { role: "user" })).status).toBe(200);
+    await signOut(s.jar);
+    expect((await env.req(`/api/tokens/${s.tokenId}`, { method: "DELETE", token: s.token })).status).toBe(204);
     const t0 = Date.now();
-    await until("both streams to end", async () => userStream.isClosed() && adminStream.isClosed(), (v) => v, 20_000, 250);
+    const streams = [userStream, adminStream, copyStream, tokenStream];
+    await until("the four streams to end", async () => streams.map((x) => x.isClosed()), (v) => v.every(Boolean), 20_000, 250);
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
