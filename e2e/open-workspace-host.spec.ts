@@ -2,7 +2,7 @@ import { expect, test, type BrowserContext } from "@playwright/test";
 import { makeDataDir, type DataDir } from "../tests/helpers/data-dir";
 import { freePort } from "../tests/helpers/gantry-server";
 import { seedLoginUser, type LoginUser } from "../tests/helpers/proxy";
-import { JUPYTER_COMMAND, JUPYTER_IMAGE, startGantry, waitFor, type GantryEnv } from "../tests/helpers/workspaces";
+import { JUPYTER_COMMAND, JUPYTER_IMAGE, launchJupyterWorkspace, startGantry, type GantryEnv } from "../tests/helpers/workspaces";
 
 // "Open" with GANTRY_PROXY_HOST_PATTERN: the workspace's Jupyter on a host of its own, <id>.ws.localhost (Chromium
 // resolves every *.localhost name to the loopback address, as a wildcard DNS record would in production).
@@ -27,16 +27,7 @@ test.beforeAll(async ({ browser }) => {
   g = await startGantry({ dataDir, port, proxyPort, env: { GANTRY_PUBLIC_URL: dashboard, GANTRY_PROXY_HOST_PATTERN: "{id}.ws.localhost" } });
   user = await seedLoginUser(g, "host-opener");
   const imageId = await g.addImage({ name: "Test Jupyter", ref: JUPYTER_IMAGE, command: JUPYTER_COMMAND });
-  const launched = await g.api("/api/workspaces", { token: user.token, json: { name: "e2e-open-host", imageId, gpus: 0, memoryGb: 1, cpus: 0.5 } });
-  if (launched.status !== 201) throw new Error(`launch answered ${launched.status}: ${launched.text}`);
-  workspace = launched.body;
-  await waitFor(
-    "Jupyter's start-up line in the workspace's logs",
-    () => g.api(`/api/workspaces/${workspace.id}/logs`, { token: user.token }),
-    (r) => r.status === 200 && /is running at|Serving notebooks/.test(r.text),
-    90_000,
-    500,
-  );
+  workspace = await launchJupyterWorkspace(g, user.token, { name: "e2e-open-host", imageId });
   context = await browser.newContext({ baseURL: dashboard });
   await context.route("**/*", (route) => {
     const host = new URL(route.request().url()).hostname;

@@ -2,7 +2,7 @@ import { expect, test, type Browser, type BrowserContext, type Page } from "@pla
 import { makeDataDir, type DataDir } from "../tests/helpers/data-dir";
 import { freePort } from "../tests/helpers/gantry-server";
 import { seedLoginUser, type LoginUser } from "../tests/helpers/proxy";
-import { JUPYTER_COMMAND, JUPYTER_IMAGE, envValue, inspect, startGantry, waitFor, type GantryEnv } from "../tests/helpers/workspaces";
+import { JUPYTER_COMMAND, JUPYTER_IMAGE, envValue, inspect, launchJupyterWorkspace, startGantry, type GantryEnv } from "../tests/helpers/workspaces";
 
 // "Open": the workspace's Jupyter in a new tab, on the proxy's own origin, entered through the dashboard's grant.
 // This spec runs its own server (not the shared one from global setup) because it needs the dashboard's public URL
@@ -51,18 +51,8 @@ test.beforeAll(async ({ browser }) => {
   g = await startGantry({ dataDir, port, proxyPort, env: { GANTRY_PUBLIC_URL: dashboard } });
   user = await seedLoginUser(g, "opener");
   const imageId = await g.addImage({ name: "Test Jupyter", ref: JUPYTER_IMAGE, command: JUPYTER_COMMAND });
-  const launched = await g.api("/api/workspaces", { token: user.token, json: { name: "e2e-open", imageId, gpus: 0, memoryGb: 1, cpus: 0.5 } });
-  if (launched.status !== 201) throw new Error(`launch answered ${launched.status}: ${launched.text}`);
-  workspace = launched.body;
+  workspace = await launchJupyterWorkspace(g, user.token, { name: "e2e-open", imageId });
   jupyterToken = envValue((await inspect(workspace.containerId))!, "JUPYTER_TOKEN")!;
-  // Jupyter takes a few seconds to listen; a person would retry, the test waits for its start-up line instead.
-  await waitFor(
-    "Jupyter's start-up line in the workspace's logs",
-    () => g.api(`/api/workspaces/${workspace.id}/logs`, { token: user.token }),
-    (r) => r.status === 200 && /is running at|Serving notebooks/.test(r.text),
-    90_000,
-    500,
-  );
   context = await localContext(browser);
   page = await context.newPage();
 });

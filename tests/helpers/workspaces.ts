@@ -285,3 +285,20 @@ export async function openEvents(baseUrl: string, token: string): Promise<EventS
 export function isErrorBody(body: any, code: string): boolean {
   return !!body && typeof body.error === "object" && body.error.code === code && typeof body.error.message === "string" && body.error.message.length > 5;
 }
+
+/**
+ * Launches a 1 GB / 0.5 CPU workspace without GPUs for the token's user and waits for Jupyter's start-up line in its
+ * logs (Jupyter takes a few seconds to listen; a person would retry, a test waits). Returns the workspace.
+ */
+export async function launchJupyterWorkspace(g: GantryEnv, token: string, body: { name: string; imageId: string }): Promise<any> {
+  const launched = await g.api("/api/workspaces", { token, json: { gpus: 0, memoryGb: 1, cpus: 0.5, ...body } });
+  if (launched.status !== 201) throw new Error(`launch answered ${launched.status}: ${launched.text}`);
+  await waitFor(
+    "Jupyter's start-up line in the workspace's logs",
+    () => g.api(`/api/workspaces/${launched.body.id}/logs`, { token }),
+    (r) => r.status === 200 && /is running at|Serving notebooks/.test(r.text),
+    90_000,
+    500,
+  );
+  return launched.body;
+}
