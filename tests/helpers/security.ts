@@ -12,6 +12,8 @@ import { startServer, type GantryServer } from "./gantry-server";
 import { STAND_IN_NVIDIA_SMI } from "./gantry-api";
 import { CookieJar, SESSION_COOKIE } from "./http-session";
 
+export { waitFor } from "./workspaces";
+
 export const GiB = 1024 ** 3;
 export const BUSYBOX_IMAGE = "gantry/test-busybox:1";
 export const JUPYTER_IMAGE = "gantry/test-jupyter:1";
@@ -530,21 +532,3 @@ export function rawRequest(
   });
 }
 
-/** Polls `fn` until `ok(value)`; throws with the last value after timeoutMs. */
-export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await fn();
-      if (ok(last)) return last;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)?.slice(0, 1000)}${lastError ? `; error: ${lastError}` : ""}`);
-    }
-    await sleep(intervalMs);
-  }
-}

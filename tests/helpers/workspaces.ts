@@ -194,7 +194,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) 
       lastError = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}${lastError ? `; last error: ${lastError}` : ""}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 1000)}${lastError ? `; last error: ${lastError}` : ""}`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -15,7 +15,7 @@ import {
   expectNoSecrets,
   rand,
   startSecurityEnv,
-  until,
+  waitFor,
   type Principal,
   type SecurityEnv,
 } from "../helpers/security";
@@ -198,7 +198,7 @@ describe("every path that makes or starts a container meets the baseline", () =>
 
   it("start after the container was removed outside Gantry", async () => {
     await docker.getContainer(ws.containerId).remove({ force: true });
-    await until("status error after docker rm -f", () => getWs(ws.id), (w) => w.status === "error", 20_000);
+    await waitFor("status error after docker rm -f", () => getWs(ws.id), (w) => w.status === "error", 20_000);
     ws = await act(alice, ws.id, "start");
     await expectBaseline("start after removal", ws.containerId, await expected(ws, BUSYBOX_IMAGE));
   });

@@ -10,7 +10,7 @@ import {
   rand,
   sleep,
   startSecurityEnv,
-  until,
+  waitFor,
   type OpenStream,
   type Principal,
   type SecurityEnv,
@@ -202,7 +202,7 @@ describe("containers Gantry did not create", () => {
   it("deleting the workspace, and deleting the user they name, removes none of them", async () => {
     const del = await env.req(`/api/workspaces/${ws.id}`, { method: "DELETE", token: alice.token });
     expect(del.status, del.text).toBe(204);
-    await until("Gantry's container to be gone", () => docker.getContainer(ws.containerId).inspect().then(() => false, () => true), (gone) => gone, 10_000);
+    await waitFor("Gantry's container to be gone", () => docker.getContainer(ws.containerId).inspect().then(() => false, () => true), (gone) => gone, 10_000);
     await expectForeignUntouched();
     const gone = await env.req(`/api/admin/users/${mallory.id}?purge=1`, { method: "DELETE", token: env.admin.token });
     expect(gone.status, gone.text).toBe(204);

@@ -13,7 +13,7 @@ import {
   serverLog,
   sha256,
   startSecurityEnv,
-  until,
+  waitFor,
   type OpenStream,
   type Principal,
   type SecurityEnv,
@@ -45,10 +45,10 @@ async function dockerLogs(containerId: string): Promise<string> {
  * stdout) and wait until the engine's log holds it, so the search has something real to find.
  */
 async function printTokenIntoLog(containerId: string, token: string): Promise<void> {
-  await until("Jupyter to start", () => dockerLogs(containerId), (text) => text.includes("is running at"), 60_000, 1000);
+  await waitFor("Jupyter to start", () => dockerLogs(containerId), (text) => text.includes("is running at"), 60_000, 1000);
   const printed = await exec(containerId, ["sh", "-c", 'echo "a notebook cell printed JUPYTER_TOKEN=$JUPYTER_TOKEN" > /proc/1/fd/1']);
   expect(printed.exitCode, printed.stderr).toBe(0);
-  await until("the token in the container's log", () => dockerLogs(containerId), (text) => text.includes(token), 15_000, 500);
+  await waitFor("the token in the container's log", () => dockerLogs(containerId), (text) => text.includes(token), 15_000, 500);
 }
 
 beforeAll(async () => {

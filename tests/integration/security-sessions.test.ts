@@ -9,7 +9,7 @@ import {
   rand,
   sleep,
   startSecurityEnv,
-  until,
+  waitFor,
   type Principal,
   type SecurityEnv,
 } from "../helpers/security";
@@ -178,7 +178,7 @@ describe("open event streams", () => {
     expect((await env.req(`/api/tokens/${s.tokenId}`, { method: "DELETE", token: s.token })).status).toBe(204);
     const t0 = Date.now();
     const streams = [userStream, adminStream, copyStream, tokenStream];
-    await until("the four streams to end", async () => streams.map((x) => x.isClosed()), (v) => v.every(Boolean), 20_000, 250);
+    await waitFor("the four streams to end", async () => streams.map((x) => x.isClosed()), (v) => v.every(Boolean), 20_000, 250);
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 

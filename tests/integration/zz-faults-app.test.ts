@@ -13,7 +13,7 @@ import {
   rand,
   sleep,
   startSecurityEnv,
-  until,
+  waitFor,
   type Principal,
   type SecurityEnv,
 } from "../helpers/security";
@@ -72,7 +72,7 @@ describe("out of memory", () => {
     expect(launched.status, launched.text).toBe(201);
     const id = launched.body.id as string;
     const containerId = launched.body.containerId as string;
-    const seen = await until("status error after the OOM kill", () => getWs(id), (w) => w.status === "error", 45_000, 500);
+    const seen = await waitFor("status error after the OOM kill", () => getWs(id), (w) => w.status === "error", 45_000, 500);
     expect(seen.statusMessage).toMatch(/out of memory/i);
     expect(seen.gpuDevices).toEqual([]);
     expect(await held(id)).toEqual([]);
@@ -103,7 +103,7 @@ describe("the app killed during and right after a launch", () => {
     expect(launched.status, launched.text).toBe(201);
     await env.server.kill("SIGKILL");
     await env.restart();
-    const ws = await until("the workspace to settle", () => getWs(launched.body.id), (w) => !TRANSITIONAL.includes(w.status), 30_000);
+    const ws = await waitFor("the workspace to settle", () => getWs(launched.body.id), (w) => !TRANSITIONAL.includes(w.status), 30_000);
     expect({ status: ws.status, containerId: ws.containerId }).toEqual({ status: "running", containerId: launched.body.containerId });
     expect((await containersOfWorkspace(ws.id)).map((c) => c.Id)).toEqual([launched.body.containerId]);
     const info = await env.inspect(launched.body.containerId);
@@ -133,7 +133,7 @@ describe("the app killed during and right after a launch", () => {
     const list = await env.req<Ws[]>("/api/workspaces", { token: user.token });
     const record = list.body.find((w) => (w as unknown as { name: string }).name === name);
     expect(record, "the workspace record is written before the container is created").toBeDefined();
-    const ws = await until("the workspace to settle", () => getWs(record!.id), (w) => !TRANSITIONAL.includes(w.status), 45_000, 500);
+    const ws = await waitFor("the workspace to settle", () => getWs(record!.id), (w) => !TRANSITIONAL.includes(w.status), 45_000, 500);
     const containers = await containersOfWorkspace(ws.id);
     // At most one container for it, and if one exists the record points at it (adopted), never an orphan.
     expect(containers.length).toBeLessThanOrEqual(1);

@@ -15,7 +15,7 @@ import {
   rand,
   sleep,
   startSecurityEnv,
-  until,
+  waitFor,
   type Principal,
   type SecurityEnv,
 } from "../helpers/security";
@@ -103,7 +103,7 @@ describe("dockerd stopped, then started again", () => {
     dockerStopped = true;
     await script("stop-dockerd.sh");
     expect(await dockerAnswers()).toBe(false);
-    const health = await until("/api/health to notice", () => env.req("/api/health"), (r) => r.body?.docker === false, 15_000);
+    const health = await waitFor("/api/health to notice", () => env.req("/api/health"), (r) => r.body?.docker === false, 15_000);
     expect(health.status).toBe(200);
     expect(health.body).toEqual({ ok: false, database: true, docker: false });
     await sleep(2000);
@@ -138,7 +138,7 @@ describe("dockerd stopped, then started again", () => {
   it("when it is back: Gantry recovers by itself (health, then a launch), without a restart", async () => {
     await script("start-dockerd.sh");
     dockerStopped = false;
-    await until("/api/health to say docker true", () => env.req("/api/health"), (r) => r.body?.docker === true, 60_000, 500);
+    await waitFor("/api/health to say docker true", () => env.req("/api/health"), (r) => r.body?.docker === true, 60_000, 500);
     const launched = await env.launch(user, { name: "after-recovery", imageId: busyboxId, gpus: 0 });
     expect(launched.status, launched.text).toBe(201);
     expect(launched.body.status).toBe("running");
@@ -148,7 +148,7 @@ describe("dockerd stopped, then started again", () => {
   it("statuses converge on Docker's truth: the workspace whose container died with the engine is no longer 'running' and holds no GPU", async () => {
     const info = await docker.getContainer(running.containerId).inspect();
     expect(info.State.Running, "dockerd restarts without live-restore: containers come back stopped").toBe(false);
-    const ws = await until("the status to follow the dead container", () => getWs(running.id), (w) => w.status !== "running", 45_000, 500);
+    const ws = await waitFor("the status to follow the dead container", () => getWs(running.id), (w) => w.status !== "running", 45_000, 500);
     expect(["error", "stopped"]).toContain(ws.status);
     expect(ws.gpuDevices).toEqual([]);
     const gpus = await env.req<{ workspaceId: string | null }[]>("/api/admin/gpus", { token: env.admin.token });
