@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { writeBody } from "../../tests/helpers/write-body";
 import { lingerBeforeClose } from "./linger";
 
 // Loopback sockets only: the behaviour under test is the kernel's (a reset drops what the client has not read yet).
@@ -45,22 +46,7 @@ function upload(port: number, mb: number, opts: { closeOnResponse?: boolean } = 
     });
     req.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     const chunk = Buffer.alloc(64 * 1024, 0x61);
-    void (async () => {
-      for (let i = 0; i < mb * 16 && !req.destroyed; i++) {
-        if (!req.write(chunk)) {
-          await new Promise<void>((r) => {
-            const go = () => {
-              req.off("drain", go);
-              req.off("close", go);
-              r();
-            };
-            req.on("drain", go);
-            req.on("close", go);
-          });
-        }
-      }
-      if (!req.destroyed) req.end();
-    })();
+    void writeBody(req, Array.from({ length: mb * 16 }, () => chunk));
   });
 }
 

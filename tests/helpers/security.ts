@@ -11,6 +11,7 @@ import { makeDataDir, type DataDir } from "./data-dir";
 import { startServer, type GantryServer } from "./gantry-server";
 import { STAND_IN_NVIDIA_SMI } from "./gantry-api";
 import { CookieJar, SESSION_COOKIE } from "./http-session";
+import { writeBody } from "./write-body";
 
 export { waitFor } from "./workspaces";
 
@@ -511,24 +512,7 @@ export function rawRequest(
         }
       }, 2000);
     });
-    void (async () => {
-      for (const c of opts.chunks) {
-        if (req.destroyed || settled) return;
-        const ok = req.write(c);
-        if (!ok) {
-          await new Promise<void>((r) => {
-            const go = () => {
-              req.off("drain", go);
-              req.off("close", go);
-              r();
-            };
-            req.on("drain", go);
-            req.on("close", go);
-          });
-        }
-      }
-      req.end();
-    })();
+    void writeBody(req, opts.chunks, () => settled);
   });
 }
 
