@@ -6,17 +6,10 @@ import { apiRequest } from "../api-request";
 import { ConfirmDialog } from "../confirm-dialog";
 import { alertClass, cardClass, dangerButton, inputClass, labelClass, primaryButton, secondaryButton, smallButton, successClass } from "../form-styles";
 import { EmptyState } from "../data-table";
+import type { ImageView } from "@/lib/images/catalog";
 
-export type CatalogImageRow = {
-  id: string;
-  name: string;
-  ref: string;
-  description: string;
-  command: string | null;
-  port: number;
-  cudaVersion: string | null;
-  workspaces: number;
-};
+/** A catalog entry as the page shows it: the domain's view (timestamps left out) and how many workspaces use it. */
+export type CatalogImageRow = Omit<ImageView, "createdAt" | "updatedAt"> & { workspaces: number };
 
 const LABELS = { name: "Name", ref: "Image reference", description: "Description", command: "Start command", port: "Port", cudaVersion: "CUDA version" };
 type Field = keyof typeof LABELS;
