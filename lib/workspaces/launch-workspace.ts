@@ -5,7 +5,7 @@ import { ApiError, isApiError } from "../errors";
 import { parseWith } from "../http/read-json";
 import { recordAudit } from "../audit/record-audit";
 import { containerNameFor } from "../docker/names";
-import { inspectImage } from "../docker/images";
+import { inspectImage, type ImageInfo } from "../docker/images";
 import { removeContainer } from "../docker/containers";
 import { requireDocker } from "../docker/client";
 import { checkCudaForImage } from "../gpus/check-cuda";
@@ -74,21 +74,21 @@ export async function launchWorkspace(caller: Caller, input: LaunchWorkspaceInpu
     }
   })();
 
-  await notifyWorkspace(created.id);
-  const work = finishLaunch(created.id, created.gpuUuids).finally(done);
+  const recorded = (await notifyWorkspace(created.id))!;
+  const work = finishLaunch(created.id, created.gpuUuids, local).finally(done);
   if (!local) {
     work.catch(() => {});
-    return (await notifyWorkspace(created.id))!;
+    return recorded;
   }
-  await work;
-  return (await notifyWorkspace(created.id))!;
+  return work;
 }
 
-async function finishLaunch(id: string, gpuUuids: string[]): Promise<void> {
+/** Pulls if needed, then creates and starts the container; returns the workspace as its owner was last told. */
+async function finishLaunch(id: string, gpuUuids: string[], local: ImageInfo | null): Promise<WorkspaceView> {
   const ws = await reloadWorkspace(id);
   let containerId: string | null = null;
   try {
-    const image = await ensureImage(ws, ws.imageRef);
+    const image = local ?? (await ensureImage(ws, ws.imageRef));
     if (ws.status === "pulling") {
       await db().workspace.update({ where: { id }, data: { status: "starting", statusMessage: "" } });
       await notifyWorkspace(id);
@@ -106,5 +106,5 @@ async function finishLaunch(id: string, gpuUuids: string[]): Promise<void> {
     });
   }
   // A launch that went on in the background (after a pull) ends here: tell the owner's dashboards.
-  await notifyWorkspace(id);
+  return (await notifyWorkspace(id))!;
 }
