@@ -47,6 +47,10 @@ export const config = {
   get trustedProxies(): string[] {
     return (process.env.GANTRY_TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   },
+  /** Which backend runs workspaces (lib/backend/backend.ts); "docker", the local engine, is the only one today. */
+  get backend(): string {
+    return process.env.GANTRY_BACKEND?.trim() || "docker";
+  },
   get dockerTimeoutMs(): number {
     return Number(process.env.GANTRY_DOCKER_TIMEOUT_MS ?? 30_000);
   },

@@ -1,4 +1,5 @@
 import type { WorkspaceView } from "@/lib/workspaces/workspace-view";
+import { availableActions } from "@/lib/workspaces/lifecycle";
 
 // What the browser holds for a workspace: the API's workspace view with its dates as ISO strings, the shape both the
 // server-rendered page and the server-sent events deliver.
@@ -27,13 +28,8 @@ export function newer(a: WorkspaceItem, b: WorkspaceItem): WorkspaceItem {
   return Date.parse(b.updatedAt) >= Date.parse(a.updatedAt) ? b : a;
 }
 
-/** Which actions a status allows; mirrors the transitions the API accepts, so buttons are never dead ends. */
+/** Which buttons a status offers: read from the lifecycle table the API enforces, so buttons are never dead ends. */
 export function allowedActions(status: string) {
-  return {
-    open: status === "running",
-    stop: status === "running" || status === "starting",
-    start: status === "stopped" || status === "error",
-    reset: status === "running" || status === "stopped" || status === "error",
-    remove: status === "running" || status === "stopped" || status === "error",
-  };
+  const a = availableActions(status);
+  return { open: a.open, stop: a.stop, start: a.start, reset: a.reset, remove: a.delete };
 }

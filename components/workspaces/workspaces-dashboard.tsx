@@ -2,6 +2,7 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useRouter } from "next/navigation";
+import { statusRule } from "@/lib/workspaces/lifecycle";
 import { LaunchForm, type CatalogImage, type LaunchLimits } from "./launch-form";
 import { WorkspaceCard } from "./workspace-card";
 import { useWorkspaceEvents } from "./use-workspace-events";
@@ -73,7 +74,7 @@ export function WorkspacesDashboard({ userId, workspaces: fromServer, images, li
   );
 
   // A safety net for missed events: while a workspace is between states, re-read the page every few seconds.
-  const transitional = workspaces.some((w) => ["pulling", "starting", "stopping", "resetting"].includes(w.status));
+  const transitional = workspaces.some((w) => statusRule(w.status).transitional);
   useEffect(() => {
     if (!transitional) return;
     const timer = setInterval(() => router.refresh(), 5000);

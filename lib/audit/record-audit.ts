@@ -1,6 +1,12 @@
 import { db, type Tx } from "../db/client";
 
-export type Actor = { id: string; email: string } | null;
+/** Who did it: a user, a named system actor (background work: the reconciler, later the idle culler), or nobody known. */
+export type Actor = { id: string | null; email: string } | null;
+
+/** Background work in the audit log: no user id, and an email-like name that says which part of Gantry acted. */
+export function systemActor(name: string): Actor {
+  return { id: null, email: `system:${name}` };
+}
 
 const SECRET_FIELDS = new Set(["passwordHash", "jupyterToken", "tokenHash", "password", "token"]);
 

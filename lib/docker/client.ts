@@ -1,5 +1,6 @@
 import Docker from "dockerode";
-import { ApiError } from "../errors";
+import type { ApiError } from "../errors";
+import { engineUnavailable } from "../backend/errors";
 import { config } from "../config";
 
 // The only place that constructs a Docker client. DOCKER_HOST (unix://, tcp://) is honoured by docker-modem;
@@ -27,7 +28,7 @@ export function dockerStatus(e: unknown): number | undefined {
 }
 
 export function dockerUnavailable(): ApiError {
-  return new ApiError("docker_unavailable", "The Docker engine is not reachable right now; nothing was changed. Try again shortly.");
+  return engineUnavailable();
 }
 
 /** A client whose request timeout also covers a wait Docker itself does (e.g. a stop's grace period). */

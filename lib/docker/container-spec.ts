@@ -1,5 +1,6 @@
 import type Docker from "dockerode";
 import { parse as parseShell } from "shell-quote";
+import { baseUrlFor } from "../backend/base-url";
 import { workspaceLabels } from "./labels";
 import { userVolumeName, WORKSPACE_NETWORK } from "./names";
 
@@ -34,9 +35,6 @@ export type ContainerSpecInput = {
   dataPath: string | null;
 };
 
-export function baseUrlFor(workspaceId: string): string {
-  return `/w/${workspaceId}/`;
-}
 
 export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
   const gb = shmSizeGb ?? Math.min(8, memoryGb / 2);

@@ -14,6 +14,7 @@ export type ContainerState = {
   exitCode: number;
   error: string;
   startedAt: string;
+  finishedAt: string;
   workspaceId: string | null;
   gpuUuids: string[];
   ipAddress: string | null;
@@ -30,6 +31,7 @@ function toState(info: Docker.ContainerInspectInfo): ContainerState {
     exitCode: info.State.ExitCode,
     error: info.State.Error ?? "",
     startedAt: info.State.StartedAt,
+    finishedAt: info.State.FinishedAt,
     workspaceId: info.Config.Labels?.[LABEL.workspace] ?? null,
     gpuUuids: requests.flatMap((r) => r.DeviceIDs ?? []),
     ipAddress: networks[WORKSPACE_NETWORK]?.IPAddress || null,

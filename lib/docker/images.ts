@@ -1,6 +1,6 @@
+import type { ImageInfo, PullProgress } from "../backend/types";
 import { callDocker, dockerForStreams, dockerStatus, dockerUnavailable, isDockerUnreachable } from "./client";
 
-export type ImageInfo = { id: string; user: string; env: string[] };
 
 export async function inspectImage(ref: string): Promise<ImageInfo | null> {
   return callDocker(async (d) => {
@@ -14,12 +14,16 @@ export async function inspectImage(ref: string): Promise<ImageInfo | null> {
   });
 }
 
-export type PullProgress = { bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number; status: string };
 
 type PullEvent = { id?: string; status?: string; error?: string; progressDetail?: { current?: number; total?: number } };
 
 /** A pull that the registry (not the engine) broke off: worded for the user, never taken for "Docker is down". */
 export class PullError extends Error {}
+export class PullCancelled extends Error {
+  constructor() {
+    super("The pull was cancelled.");
+  }
+}
 
 const PULL_IDLE_MS = Number(process.env.GANTRY_PULL_IDLE_TIMEOUT_MS ?? 5 * 60_000);
 
@@ -28,7 +32,7 @@ const PULL_IDLE_MS = Number(process.env.GANTRY_PULL_IDLE_TIMEOUT_MS ?? 5 * 60_00
  * waits on a registry, so it runs on the client without a request timeout, under a watchdog of its own that gives
  * up after GANTRY_PULL_IDLE_TIMEOUT_MS without any progress.
  */
-export async function pullImage(ref: string, onProgress: (p: PullProgress) => void): Promise<void> {
+export async function pullImage(ref: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal): Promise<void> {
   const d = dockerForStreams();
   let stream: NodeJS.ReadableStream;
   try {
@@ -61,6 +65,14 @@ export async function pullImage(ref: string, onProgress: (p: PullProgress) => vo
       }, PULL_IDLE_MS);
     };
     arm();
+    // A cancelled launch: dropping the stream makes the engine abandon the pull.
+    const abort = () => {
+      clearTimeout(watchdog);
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      reject(new PullCancelled());
+    };
+    if (signal?.aborted) return abort();
+    signal?.addEventListener("abort", abort, { once: true });
     d.modem.followProgress(
       stream,
       (e: Error | null, output: PullEvent[]) => {

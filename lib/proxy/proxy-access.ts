@@ -1,5 +1,5 @@
 import { db } from "../db/client";
-import { inspectContainer } from "../docker/containers";
+import { backend } from "../backend/backend";
 import { getSettings } from "../settings/settings";
 import { recordAudit } from "../audit/record-audit";
 
@@ -22,8 +22,12 @@ export async function proxyAccess(workspaceId: string, userId: string): Promise<
   }
   let target: string | null = null;
   if (ws.status === "running" && ws.containerId) {
-    const state = await inspectContainer(ws.containerId).catch(() => null);
-    if (state?.running && state.ipAddress) target = `http://${state.ipAddress}:${ws.image.port}`;
+    // The backend's last observation, recorded by the runner and kept current by the reconciler.
+    if (ws.upstream) target = ws.upstream;
+    else {
+      const seen = await backend().observe(ws.containerId).catch(() => null);
+      if (seen?.running && seen.address) target = backend().upstreamUrl(seen.address, ws.image.port);
+    }
   }
   return { workspaceId: ws.id, status: ws.status, target, jupyterToken: ws.jupyterToken, viaAdmin };
 }

@@ -3,13 +3,13 @@ import { notFound } from "../errors";
 import { parseWith } from "../http/read-json";
 import { recordAudit, type Actor } from "../audit/record-audit";
 import { getSettings, quotaSchema, type QuotaValues } from "../settings/settings";
-import { ACTIVE_STATUSES } from "../workspaces/workspace-schemas";
+import { HOLDING_STATUSES } from "../workspaces/lifecycle";
 import { sumUsage, type Usage } from "./quota-math";
 
 /** What a user holds now: GPUs, memory and CPUs of active workspaces, and how many workspaces exist. */
 export async function usageOf(userId: string, client: Tx | ReturnType<typeof db> = db()): Promise<Usage> {
   const [active, workspaces] = await Promise.all([
-    client.workspace.findMany({ where: { userId, status: { in: ACTIVE_STATUSES } }, select: { gpus: true, memoryGb: true, cpus: true } }),
+    client.workspace.findMany({ where: { userId, status: { in: HOLDING_STATUSES } }, select: { gpus: true, memoryGb: true, cpus: true } }),
     client.workspace.count({ where: { userId } }),
   ]);
   return { ...sumUsage(active), workspaces };

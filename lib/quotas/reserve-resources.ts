@@ -1,7 +1,7 @@
 import type { Tx } from "../db/client";
 import { ApiError } from "../errors";
 import { getSettings, type Settings } from "../settings/settings";
-import { ACTIVE_STATUSES } from "../workspaces/workspace-schemas";
+import { HOLDING_STATUSES } from "../workspaces/lifecycle";
 import { capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type HostCapacity } from "./quota-math";
 
 export type Reservation = {
@@ -24,8 +24,8 @@ export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCa
   const quota = (await tx.quota.findUnique({ where: { userId: r.userId } })) ?? settings.defaultQuota;
   const others = { id: r.workspaceId ? { not: r.workspaceId } : undefined };
   const [mine, allActive, workspaces] = await Promise.all([
-    tx.workspace.findMany({ where: { userId: r.userId, status: { in: ACTIVE_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
-    tx.workspace.findMany({ where: { status: { in: ACTIVE_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
+    tx.workspace.findMany({ where: { userId: r.userId, status: { in: HOLDING_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
+    tx.workspace.findMany({ where: { status: { in: HOLDING_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
     tx.workspace.count({ where: { userId: r.userId } }),
   ]);
   const usage = { ...sumUsage(mine), workspaces };

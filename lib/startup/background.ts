@@ -1,5 +1,6 @@
 import { refreshGpuInventory } from "../gpus/refresh-inventory";
-import { watchDocker } from "../workspaces/watch-docker";
+import { watchBackend } from "../workspaces/watch-backend";
+import { startHeartbeat } from "../workspaces/instance";
 import { log } from "../log";
 
 // Long-running work of the server process.
@@ -7,7 +8,8 @@ const stoppers: (() => void)[] = [];
 
 export async function startBackgroundTasks(): Promise<void> {
   await refreshGpuInventory().catch((e) => log.warn("GPU inventory failed", { error: e }));
-  stoppers.push(watchDocker());
+  stoppers.push(startHeartbeat());
+  stoppers.push(watchBackend());
 }
 
 export function stopBackgroundTasks(): void {

@@ -1,30 +1,36 @@
 import type { Caller } from "../auth/caller";
-import { db } from "../db/client";
-import { recordAudit } from "../audit/record-audit";
-import { removeContainer } from "../docker/containers";
-import { publish } from "../events/bus";
+import type { Actor } from "../audit/record-audit";
+import { backend } from "../backend/backend";
+import { isApiError } from "../errors";
 import { findWorkspaceFor } from "./find-workspace";
-import { requireDocker } from "../docker/client";
-import { claimTransition } from "./transition";
-import { inFlight } from "./in-flight";
-import { toWorkspaceView } from "./workspace-view";
+import { runAction, type ActionContext } from "./run-action";
 
-/** Removes the container and the record, and frees its GPUs. The user's /workspace volume stays. */
+async function removeUnit(ctx: ActionContext) {
+  const b = backend();
+  if (ctx.ws.containerId) await b.remove(ctx.ws.containerId);
+  else {
+    // A unit made by a launch that crashed before recording it, found by its deterministic name (and only if ours).
+    const leftover = await b.observe(ctx.ws.containerName);
+    if (leftover?.workspaceId === ctx.ws.id) await b.remove(leftover.ref);
+  }
+  return { endReason: "deleted" as const };
+}
+
+/** Removes the unit and the record, and frees its GPUs. The user's /workspace volume stays. */
 export async function deleteWorkspace(caller: Caller, id: string): Promise<void> {
   const ws = await findWorkspaceFor(caller, id);
-  await requireDocker();
-  await inFlight(id, async () => {
-    await claimTransition(id, ["running", "stopped", "error"], "stopping", "delete");
-    try {
-      if (ws.containerId) await removeContainer(ws.containerId);
-    } catch (e) {
-      await db().workspace.update({ where: { id }, data: { status: ws.status } });
-      throw e;
-    }
-    await db().$transaction(async (tx) => {
-      await tx.workspace.delete({ where: { id } });
-      await recordAudit(tx, { actor: caller, action: "workspace.delete", targetType: "workspace", targetId: id, before: toWorkspaceView(ws) });
-    });
-  });
-  publish({ type: "workspace-deleted", userId: ws.userId, workspaceId: id });
+  await runAction(id, { action: "delete", actor: caller, audit: { before: { status: ws.status, name: ws.name } }, work: removeUnit });
+}
+
+/**
+ * Deletes a workspace whatever it is doing (its user is being deleted): a launch, start or reset in progress is
+ * cancelled and waited for, then the workspace is deleted. Already gone is success.
+ */
+export async function deleteWorkspaceCancelling(id: string, actor: Actor): Promise<void> {
+  try {
+    await runAction(id, { action: "delete", actor, cancelInFlight: true, work: removeUnit });
+  } catch (e) {
+    if (isApiError(e) && e.code === "not_found") return;
+    throw e;
+  }
 }

@@ -1,7 +1,7 @@
 import type { Caller } from "../auth/caller";
 import { db } from "../db/client";
 import { ApiError } from "../errors";
-import { containerLogs } from "../docker/containers";
+import { backend } from "../backend/backend";
 import { findWorkspaceFor } from "./find-workspace";
 import { toWorkspaceView, workspaceInclude, type WorkspaceView } from "./workspace-view";
 
@@ -24,7 +24,7 @@ export async function workspaceLogs(caller: Caller, id: string, tail: number): P
   const ws = await findWorkspaceFor(caller, id);
   if (!ws.containerId) return { lines: [] };
   // Jupyter prints its URL with the token at start-up; the token never leaves the server.
-  const text = (await containerLogs(ws.containerId, tail)).replaceAll(ws.jupyterToken, "[token hidden]");
+  const text = (await backend().logs(ws.containerId, tail)).replaceAll(ws.jupyterToken, "[token hidden]");
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return { lines: lines.slice(-tail) };

@@ -1,31 +1,26 @@
 import { describe, expect, it } from "vitest";
-import type { ContainerState } from "../docker/containers";
+import type { Observed } from "../backend/types";
 import { observedStatus } from "./reconcile-workspaces";
 
-function container(over: Partial<ContainerState> = {}): ContainerState {
+function unit(over: Partial<Observed> = {}): Observed {
   return {
-    id: "c0ffee",
+    ref: "c0ffee",
     running: true,
-    status: "running",
     oomKilled: false,
     exitCode: 0,
-    error: "",
-    startedAt: "2025-01-01T00:00:00Z",
+    startedAt: new Date("2025-01-01T00:00:00Z"),
+    finishedAt: null,
     workspaceId: "ws1",
     gpuUuids: [],
-    ipAddress: "172.18.0.2",
+    address: "172.18.0.2",
     ...over,
   };
 }
 
-const exited = (exitCode: number, over: Partial<ContainerState> = {}) => container({ running: false, status: "exited", exitCode, ...over });
+const container = unit;
+const exited = (exitCode: number, over: Partial<Observed> = {}) => unit({ running: false, address: null, exitCode, finishedAt: new Date("2025-01-01T01:00:00Z"), ...over });
 
 describe("observedStatus", () => {
-  it("a running container makes an interrupted workspace running, with nothing to release", () => {
-    expect(observedStatus("starting", container(), 4)).toEqual({ status: "running", message: "", releases: false });
-    expect(observedStatus("resetting", container(), 4)).toEqual({ status: "running", message: "", releases: false });
-  });
-
   it("a stopped or errored workspace is not turned running by a container started outside Gantry (it holds no GPUs)", () => {
     expect(observedStatus("error", container(), 4)).toBeNull();
     expect(observedStatus("stopped", container(), 4)).toBeNull();
@@ -37,24 +32,24 @@ describe("observedStatus", () => {
 
   it("an OOM-killed container is an error that says out of memory and names the limit, and releases the GPUs", () => {
     const next = observedStatus("running", exited(137, { oomKilled: true }), 4);
-    expect(next).toMatchObject({ status: "error", releases: true });
+    expect(next).toMatchObject({ status: "error", endReason: "oom" });
     expect(next!.message).toMatch(/out of memory/i);
     expect(next!.message).toContain("4 GB");
   });
 
   it("a container removed outside Gantry is an error that releases the GPUs", () => {
     const next = observedStatus("running", null, 4);
-    expect(next).toMatchObject({ status: "error", releases: true });
+    expect(next).toMatchObject({ status: "error", endReason: expect.any(String) });
     expect(next!.message).toMatch(/removed outside Gantry/);
   });
 
   it("a main process that exited 0 leaves the workspace stopped, releasing its GPUs", () => {
-    expect(observedStatus("running", exited(0), 4)).toMatchObject({ status: "stopped", releases: true });
+    expect(observedStatus("running", exited(0), 4)).toMatchObject({ status: "stopped", endReason: "exited" });
   });
 
   it("a non-zero exit (docker kill, a crash) is an error naming the exit code, releasing its GPUs", () => {
     const next = observedStatus("running", exited(137), 4);
-    expect(next).toMatchObject({ status: "error", releases: true });
+    expect(next).toMatchObject({ status: "error", endReason: "crash" });
     expect(next!.message).toContain("137");
   });
 

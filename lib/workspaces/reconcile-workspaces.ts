@@ -1,88 +1,104 @@
 import { db } from "../db/client";
-import { inspectContainer, listManagedContainers, stopContainer, type ContainerState } from "../docker/containers";
-import { releaseGpus } from "../quotas/reserve-resources";
+import { backend } from "../backend/backend";
+import type { Observed } from "../backend/types";
+import { recordAudit, systemActor } from "../audit/record-audit";
 import { log } from "../log";
-import { isInFlight } from "./in-flight";
-import { notifyWorkspace } from "./notify";
-import { ACTIVE_STATUSES, type WorkspaceStatus } from "./workspace-schemas";
+import { statusRule, type WorkspaceStatus } from "./lifecycle";
+import { claimIsLive, correctStatus, recoverClaim } from "./run-action";
+import { instanceStartedAt, lastSignOfLifeBefore } from "./instance";
+import type { EndReason } from "./usage-ledger";
 
 const REMOVED = "The container was removed outside Gantry. Start or reset the workspace to make a new one; files in /workspace are kept.";
+export const RECONCILER = systemActor("reconciler");
 
-type Observed = { status: WorkspaceStatus; message: string; releases: boolean };
+type Correction = { status: WorkspaceStatus; message: string; endReason: EndReason };
 
-/** What Docker's view of a container means for its workspace (pure, unit-tested). */
-export function observedStatus(current: WorkspaceStatus, container: ContainerState | null, memoryGb: number): Observed | null {
-  if (!container) {
+/** What the backend's view of a settled workspace's unit means for it (pure, unit-tested). Null: nothing to change. */
+export function observedStatus(current: WorkspaceStatus, unit: Observed | null, memoryGb: number): Correction | null {
+  if (!unit) {
     if (current === "stopped") return null;
-    if (current === "error") return { status: "error", message: REMOVED, releases: true };
-    return { status: "error", message: REMOVED, releases: true };
+    return { status: "error", message: REMOVED, endReason: "crash" };
   }
-  if (container.running) {
-    // A stopped workspace's container started behind Gantry's back holds no allocation: the caller stops it.
-    return current === "running" || current === "stopped" || current === "error" ? null : { status: "running", message: "", releases: false };
-  }
+  // Running while Gantry's record says it holds nothing: the caller stops it (its GPUs may be someone else's now).
+  if (unit.running) return null;
   // A workspace the user stopped stays stopped, even if its container's last exit was an OOM kill.
   if (current === "stopped") return null;
-  if (container.oomKilled) {
-    return { status: "error", message: `Out of memory: the workspace used more than its ${memoryGb} GB limit and was stopped.`, releases: true };
+  if (unit.oomKilled) {
+    return { status: "error", message: `Out of memory: the workspace used more than its ${memoryGb} GB limit and was stopped.`, endReason: "oom" };
   }
   if (current === "error") return null;
-  if (container.exitCode === 0) return { status: "stopped", message: "The workspace's main process exited.", releases: true };
-  return { status: "error", message: `The container stopped unexpectedly (exit code ${container.exitCode}).`, releases: true };
+  if (unit.exitCode === 0) return { status: "stopped", message: "The workspace's main process exited.", endReason: "exited" };
+  return { status: "error", message: `The container stopped unexpectedly (exit code ${unit.exitCode}).`, endReason: "crash" };
 }
 
-/** Brings one workspace's status in line with its container. Leaves workspaces alone while an action runs on them. */
-export async function reconcileWorkspace(id: string, known?: ContainerState | null): Promise<void> {
-  if (isInFlight(id)) return;
-  const ws = await db().workspace.findUnique({ where: { id } });
+/** When a unit that is gone stopped holding: Docker's own word, else (for an interval a dead Gantry opened) its last heartbeat. */
+async function endTime(workspaceId: string, unit: Observed | null): Promise<Date> {
+  if (unit?.finishedAt) return unit.finishedAt;
+  const open = await db().usageInterval.findFirst({ where: { workspaceId, endedAt: null }, select: { startedAt: true } });
+  if (open && open.startedAt < instanceStartedAt()) {
+    const last = await lastSignOfLifeBefore();
+    if (last) return new Date(Math.max(last.getTime(), open.startedAt.getTime()));
+  }
+  return new Date();
+}
+
+/** Brings one workspace in line with its unit, through the lifecycle runner. Claimed workspaces are left to their action. */
+export async function reconcileWorkspace(id: string, known?: Observed | null): Promise<void> {
+  const ws = await db().workspace.findUnique({ where: { id }, include: { image: { select: { port: true } } } });
   if (!ws) return;
-  let container = known === undefined ? (ws.containerId ? await inspectContainer(ws.containerId) : null) : known;
-  // A crash between creating a container and recording it: adopt it by its labels and deterministic name.
-  if (!container && !ws.containerId) {
-    const byName = await inspectContainer(ws.containerName);
-    if (byName?.workspaceId === ws.id) {
-      container = byName;
-      await db().workspace.update({ where: { id }, data: { containerId: byName.id, containerGpus: JSON.stringify(byName.gpuUuids) } });
-    }
+  const b = backend();
+  if (statusRule(ws.status).transitional || ws.actionId) {
+    // An action holds it; only one whose process is gone is taken over.
+    if (!(await claimIsLive(ws))) await recoverClaim(id, RECONCILER);
+    return;
+  }
+  let unit = known === undefined ? (ws.containerId ? await b.observe(ws.containerId) : null) : known;
+  if (!unit && !ws.containerId) {
+    // A crash between creating a unit and recording it: found by its deterministic name, and only if it is ours.
+    const byName = await b.observe(ws.containerName);
+    if (byName?.workspaceId === ws.id) unit = byName;
   }
   const current = ws.status as WorkspaceStatus;
-  if (container?.running && (current === "stopped" || current === "error")) {
+  if (unit?.running && !statusRule(current).holdsResources) {
     // Started outside Gantry: its GPUs may belong to someone else now. Gantry's record wins.
     log.warn("stopping a workspace container started outside Gantry", { workspaceId: id });
-    await stopContainer(container.id);
+    await b.stop(unit.ref);
+    await recordAudit(db(), { actor: RECONCILER, action: "workspace.container_stopped", targetType: "workspace", targetId: id, after: { container: unit.ref, why: "started outside Gantry" } });
     return;
   }
-  // Transitional states with no action in flight were interrupted (Gantry restarted mid-action).
-  const effective: WorkspaceStatus = ["starting", "stopping", "resetting", "pulling"].includes(current) ? "running" : current;
-  const next = observedStatus(effective, container, ws.memoryGb) ?? (effective !== current ? { status: "running" as const, message: "", releases: false } : null);
-  // Settled and with no container on record: nothing to learn from Docker (keeps e.g. a failed launch's message).
-  if (!container && !ws.containerId && (current === "stopped" || current === "error")) return;
-  // A stopped workspace whose container vanished keeps its status; only the stale container id goes.
-  if (!container && ws.containerId && current === "stopped") {
-    await db().workspace.update({ where: { id }, data: { containerId: null } });
+  if (unit?.running && current === "running") {
+    const upstream = unit.address ? b.upstreamUrl(unit.address, ws.image.port) : null;
+    if (upstream !== ws.upstream || unit.ref !== ws.containerId) {
+      await correctStatus(id, "running", { status: "running", message: ws.statusMessage, containerId: unit.ref, upstream }, RECONCILER);
+    }
     return;
   }
-  if (!next || (next.status === current && next.message === ws.statusMessage && (container ? true : !ws.containerId))) return;
-  if (isInFlight(id)) return;
-  await db().$transaction(async (tx) => {
-    if (next.releases) await releaseGpus(tx, id);
-    await tx.workspace.update({
-      where: { id },
-      data: { status: next.status, statusMessage: next.message, containerId: container ? container.id : null },
-    });
-  });
-  log.info("reconciled workspace", { workspaceId: id, from: current, to: next.status });
-  await notifyWorkspace(id);
+  // Settled and with no unit on record: nothing to learn (keeps e.g. a failed launch's message).
+  if (!unit && !ws.containerId && !statusRule(current).holdsResources) return;
+  if (!unit && ws.containerId && !statusRule(current).holdsResources) {
+    // A stopped workspace whose unit vanished keeps its status; only the stale id goes.
+    await db().workspace.updateMany({ where: { id, status: current, actionId: null }, data: { containerId: null } });
+    return;
+  }
+  const next = observedStatus(current, unit, ws.memoryGb);
+  if (!next || (next.status === current && next.message === ws.statusMessage && (unit ? unit.ref === ws.containerId : !ws.containerId))) return;
+  const changed = await correctStatus(
+    id,
+    current,
+    { status: next.status, message: next.message, containerId: unit ? unit.ref : null, endedAt: await endTime(id, unit), endReason: next.endReason },
+    RECONCILER,
+  );
+  if (changed) log.info("reconciled workspace", { workspaceId: id, from: current, to: next.status });
 }
 
-/** Full pass: every workspace against Docker. Containers with Gantry's labels but no workspace record are left alone. */
+/** Full pass: every workspace against the backend. Units with Gantry's labels but no workspace record are left alone. */
 export async function reconcileAll(): Promise<void> {
-  const containers = await listManagedContainers();
-  const byId = new Map(containers.map((c) => [c.id, c]));
-  const workspaces = await db().workspace.findMany({ select: { id: true, containerId: true, status: true } });
+  const units = await backend().list();
+  const byRef = new Map(units.map((u) => [u.ref, u]));
+  const workspaces = await db().workspace.findMany({ select: { id: true, containerId: true, status: true, actionId: true } });
   for (const ws of workspaces) {
-    if (!ws.containerId && !ACTIVE_STATUSES.includes(ws.status as WorkspaceStatus)) continue;
-    const listed = ws.containerId ? byId.get(ws.containerId) : undefined;
+    if (!ws.containerId && !statusRule(ws.status).holdsResources && !ws.actionId) continue;
+    const listed = ws.containerId ? byRef.get(ws.containerId) : undefined;
     try {
       await reconcileWorkspace(ws.id, listed || !ws.containerId ? undefined : null);
     } catch (e) {

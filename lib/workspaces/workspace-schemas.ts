@@ -24,8 +24,3 @@ export const launchWorkspaceSchema = z.strictObject({
 });
 export type LaunchWorkspaceInput = z.input<typeof launchWorkspaceSchema>;
 
-export const STATUSES = ["pulling", "starting", "running", "stopping", "stopped", "resetting", "error"] as const;
-export type WorkspaceStatus = (typeof STATUSES)[number];
-
-/** Statuses in which a workspace holds its GPUs and counts against quota and host capacity. */
-export const ACTIVE_STATUSES: WorkspaceStatus[] = ["pulling", "starting", "running", "stopping", "resetting"];

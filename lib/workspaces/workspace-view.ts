@@ -1,7 +1,7 @@
 import { db } from "../db/client";
-import { baseUrlFor } from "../docker/container-spec";
+import { baseUrlFor } from "../backend/base-url";
 import { config } from "../config";
-import type { WorkspaceStatus } from "./workspace-schemas";
+import type { WorkspaceStatus } from "./lifecycle";
 import { workspaceOrigin } from "../proxy/workspace-origin";
 
 export const workspaceInclude = {

@@ -8,6 +8,7 @@ import { formatNumber, shortUuid } from "@/components/format";
 import { tdClass } from "@/components/form-styles";
 import { DataTable, EmptyState } from "@/components/data-table";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
+import { availableActions } from "@/lib/workspaces/lifecycle";
 import { requireAdminPage } from "../require-admin-page";
 
 export const metadata: Metadata = { title: "All workspaces" };
@@ -43,7 +44,7 @@ export default async function AdminWorkspacesPage() {
               <td className={`${tdClass} tabular-nums`}>{formatNumber(w.cpus)}</td>
               <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={w.startedAt} /></td>
               <td className={`${tdClass} whitespace-nowrap text-right`}>
-                <ForceStopButton workspaceId={w.id} name={w.name} owner={w.owner.email} disabled={!["running", "starting", "error"].includes(w.status)} />
+                <ForceStopButton workspaceId={w.id} name={w.name} owner={w.owner.email} disabled={!availableActions(w.status).stop} />
               </td>
             </tr>
           ))}

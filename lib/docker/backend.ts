@@ -1,0 +1,211 @@
+import type Docker from "dockerode";
+import { ApiError } from "../errors";
+import type { BackendEvent, ExecResult, Observed, PullProgress, WorkspaceBackend, WorkspaceSpec } from "../backend/types";
+import { callDocker, dockerForStreams, dockerStatus, pingDocker } from "./client";
+import { buildContainerSpec } from "./container-spec";
+import {
+  containerLogs,
+  createContainer,
+  ensureVolume,
+  ensureWorkspaceNetwork,
+  hostResources,
+  inspectContainer,
+  listManagedContainers,
+  removeContainer,
+  removeVolume,
+  startContainer,
+  stopContainer,
+  type ContainerState,
+} from "./containers";
+import { inspectImage, pullImage, PullError } from "./images";
+import { LABEL, MANAGED_FILTER } from "./labels";
+import { containerNameFor, userVolumeName } from "./names";
+
+// What rarely changes is asked of Docker once per process: the workspace network and each user's volume. When it
+// turns out stale (someone removed the network by hand), the create that fails says so and is retried once.
+const ensured = { network: false, volumes: new Set<string>() };
+
+function toObserved(c: ContainerState): Observed {
+  const date = (s: string | undefined) => (s && !s.startsWith("0001-") ? new Date(s) : null);
+  return {
+    ref: c.id,
+    running: c.running,
+    oomKilled: c.oomKilled,
+    exitCode: c.exitCode,
+    startedAt: date(c.startedAt),
+    finishedAt: date(c.finishedAt),
+    workspaceId: c.workspaceId,
+    gpuUuids: c.gpuUuids,
+    address: c.running ? c.ipAddress : null,
+  };
+}
+
+async function prepare(spec: WorkspaceSpec): Promise<void> {
+  if (!ensured.network) {
+    await ensureWorkspaceNetwork();
+    ensured.network = true;
+  }
+  const volume = userVolumeName(spec.userId);
+  if (!ensured.volumes.has(volume)) {
+    await ensureVolume(volume, { [LABEL.managed]: "true", [LABEL.user]: spec.userId });
+    ensured.volumes.add(volume);
+  }
+}
+
+function isMissingNetwork(e: unknown): boolean {
+  return dockerStatus(e) === 404 && /network/i.test((e as Error).message ?? "");
+}
+
+async function createWorkspaceContainer(spec: WorkspaceSpec): Promise<string> {
+  const options = buildContainerSpec({
+    workspaceId: spec.workspaceId,
+    userId: spec.userId,
+    containerName: spec.name,
+    image: spec.image.id,
+    imageUser: spec.image.user,
+    commandTemplate: spec.commandTemplate,
+    port: spec.port,
+    memoryGb: spec.memoryGb,
+    cpus: spec.cpus,
+    shmSizeGb: spec.shmSizeGb,
+    gpuUuids: spec.gpuUuids,
+    jupyterToken: spec.jupyterToken,
+    dataPath: spec.dataPath,
+  });
+  await prepare(spec);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await createContainer(options);
+    } catch (e) {
+      if (attempt > 0) throw e;
+      if (isMissingNetwork(e)) {
+        ensured.network = false;
+        await prepare(spec);
+        continue;
+      }
+      if (dockerStatus(e) === 409) {
+        // A container of this name is left over (a crash between create and record): replace it only if it is ours
+        // for this very workspace; anything else keeps the name and the create fails.
+        const leftover = await inspectContainer(spec.name);
+        if (leftover?.workspaceId === spec.workspaceId) {
+          await removeContainer(leftover.id);
+          continue;
+        }
+      }
+      throw e;
+    }
+  }
+}
+
+type DockerEvent = { Type?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
+
+function watchEvents(onEvent: (e: BackendEvent) => void, onConnect: () => void): () => void {
+  let stopped = false;
+  let stream: NodeJS.ReadableStream | null = null;
+  const connect = async () => {
+    if (stopped) return;
+    try {
+      stream = (await dockerForStreams().getEvents({
+        filters: { type: ["container"], ...MANAGED_FILTER, event: ["start", "die", "oom", "destroy", "stop", "kill"] },
+      })) as NodeJS.ReadableStream;
+    } catch {
+      setTimeout(connect, 2000).unref();
+      return;
+    }
+    onConnect();
+    let buffer = "";
+    stream.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl).trim();
+        buffer = buffer.slice(nl + 1);
+        if (!line) continue;
+        try {
+          const ev = JSON.parse(line) as DockerEvent;
+          const workspaceId = ev.Actor?.Attributes?.[LABEL.workspace];
+          if (workspaceId) onEvent({ workspaceId, kind: ev.Action ?? "" });
+        } catch {
+          /* a partial or foreign line: ignore */
+        }
+      }
+    });
+    const reconnect = () => {
+      stream?.removeAllListeners();
+      stream = null;
+      // The engine may have been restarted: what was ensured before may be gone with it.
+      ensured.network = false;
+      ensured.volumes.clear();
+      if (!stopped) setTimeout(connect, 1000).unref();
+    };
+    stream.on("end", reconnect);
+    stream.on("error", reconnect);
+  };
+  void connect();
+  return () => {
+    stopped = true;
+    (stream as unknown as { destroy?: () => void })?.destroy?.();
+  };
+}
+
+async function exec(ref: string, cmd: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+  return callDocker(async (d) => {
+    const e = await d.getContainer(ref).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
+    const stream = (await e.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = opts.timeoutMs ? setTimeout(() => reject(new Error(`exec timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs) : null;
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => (timer && clearTimeout(timer), resolve()));
+      stream.on("error", (err) => (timer && clearTimeout(timer), reject(err)));
+    });
+    const info = (await e.inspect()) as Docker.ExecInspectInfo;
+    const { stdout, stderr } = splitStreams(Buffer.concat(chunks));
+    return { exitCode: info.ExitCode ?? -1, stdout, stderr };
+  });
+}
+
+function splitStreams(buf: Buffer): { stdout: string; stderr: string } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return { stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+}
+
+export const dockerBackend: WorkspaceBackend = {
+  name: "docker",
+  unitName: (ws) => containerNameFor(ws.ownerEmail, ws.name, ws.id),
+  ping: (timeoutMs) => pingDocker(timeoutMs),
+  capacity: () => hostResources(),
+  image: (ref) => inspectImage(ref),
+  async pull(ref: string, onProgress: (p: PullProgress) => void, signal?: AbortSignal) {
+    try {
+      await pullImage(ref, onProgress, signal);
+    } catch (e) {
+      if (e instanceof PullError) throw new ApiError("conflict", e.message);
+      throw e;
+    }
+  },
+  create: createWorkspaceContainer,
+  start: (ref) => startContainer(ref),
+  stop: (ref, graceS) => stopContainer(ref, graceS),
+  remove: (ref) => removeContainer(ref),
+  async observe(refOrName) {
+    const c = await inspectContainer(refOrName);
+    return c ? toObserved(c) : null;
+  },
+  async list() {
+    return (await listManagedContainers()).map((c) => ({ ref: c.id, workspaceId: c.workspaceId, running: c.state === "running" }));
+  },
+  upstreamUrl: (address, port) => `http://${address}:${port}`,
+  logs: (ref, tail) => containerLogs(ref, tail),
+  exec,
+  watch: watchEvents,
+  removeUserData: (userId) => removeVolume(userVolumeName(userId)).then(() => void ensured.volumes.delete(userVolumeName(userId))),
+};
+

@@ -1,0 +1,444 @@
+import crypto from "node:crypto";
+import { db, type Tx } from "../db/client";
+import { ApiError, isApiError, notFound } from "../errors";
+import { recordAudit, type Actor } from "../audit/record-audit";
+import { backend } from "../backend/backend";
+import { engineUnavailable } from "../backend/errors";
+import { log } from "../log";
+import { hostCapacity } from "../quotas/host-capacity";
+import { allocateGpus, checkAndPickResources } from "../quotas/reserve-resources";
+import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type Action, type WorkspaceStatus } from "./lifecycle";
+import { closeUsage, openUsage, type EndReason } from "./usage-ledger";
+import { instanceId, ownerIsGone } from "./instance";
+import { notifyWorkspace, notifyWorkspaceDeleted } from "./notify";
+import { loadWorkspace, workspaceInclude, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
+
+// The lifecycle runner: the one way a workspace changes. Every action (launch, start, stop, reset, delete, an admin's
+// force-stop, deleting a user, the reconciler's corrections) goes:
+//   claim (one transaction: check the lifecycle table, write the transitional status and a claim with a lease,
+//          reserve resources, audit) → backend calls (the verb's work) → finish (one transaction: final status,
+//          resources released, usage ledger) or roll back → tell dashboards.
+// The claim is a row-level lock that works across requests and processes: only a workspace in a stable status can be
+// claimed, and the claim is taken with a conditional UPDATE inside BEGIN IMMEDIATE.
+
+const LEASE_MS = 30_000;
+const TICK_MS = 500;
+const RENEW_EVERY_TICKS = 20;
+
+export class ActionCancelled extends Error {
+  constructor(readonly why: "cancelled" | "gone") {
+    super(why === "gone" ? "The workspace was deleted while the action ran." : "The action was cancelled.");
+  }
+}
+
+export type Claim = { id: string; action: Action; from: WorkspaceStatus | null };
+
+/** What a verb's work can do while it holds the claim. */
+export type ActionContext = {
+  ws: WorkspaceRow;
+  /** The GPUs the workspace holds for this action (reserved by the claim, or kept from before). */
+  gpuUuids: string[];
+  /** Aborted when a cancel is requested (deleting the user); long backend calls (pulls) take it. */
+  signal: AbortSignal;
+  /** Throws ActionCancelled if the action must back out (cancel requested, or the workspace is gone). */
+  checkpoint(): Promise<void>;
+  /** A status within the action (pulling → starting), written and shown at once. */
+  phase(status: WorkspaceStatus, message?: string): Promise<void>;
+  /** Records a unit the action created, at once, so a crash right after leaves a record the reconciler can act on. */
+  created(ref: string, fields: { gpuUuids: string[]; imageDigest: string; jupyterToken: string; imageRef?: string }): Promise<void>;
+  /** Records that the workspace's previous unit is gone (a reset removed it). */
+  removedPrevious(): Promise<void>;
+};
+
+/** What the work hands back: the fields of the final status. */
+export type Outcome = { statusMessage?: string; upstream?: string | null; startedAt?: Date; endReason?: EndReason };
+
+export type RunOptions = {
+  action: Action;
+  actor: Actor;
+  /** Detail for the audit event (before/after). */
+  audit?: { before?: unknown; after?: unknown };
+  /** Wait out a transition in progress, cancelling a launch/start/reset, instead of answering 409 (deleting a user). */
+  cancelInFlight?: boolean;
+  /** Return right after the claim (with the transitional view); the work goes on in the background. */
+  background?: boolean;
+  work: (ctx: ActionContext) => Promise<Outcome>;
+  /** Runs once the action has succeeded, without holding up its answer. */
+  after?: () => void;
+};
+
+function newClaim(action: Action, from: WorkspaceStatus | null): Claim {
+  return { id: crypto.randomUUID(), action, from };
+}
+
+function claimFields(claim: Claim) {
+  return { action: claim.action, actionId: claim.id, actionOwner: instanceId(), actionLeaseUntil: new Date(Date.now() + LEASE_MS), cancelRequested: false };
+}
+
+const SETTLED = { action: null, actionId: null, actionOwner: null, actionLeaseUntil: null, cancelRequested: false } as const;
+
+/** Refuses up front (503, nothing changed) when the engine does not answer, before any state is touched. */
+export async function requireBackend(): Promise<void> {
+  if (!(await backend().ping())) throw engineUnavailable();
+}
+
+/** Runs an action on an existing workspace through the lifecycle. Returns the workspace as its owner was last told. */
+export async function runAction(workspaceId: string, opts: RunOptions): Promise<WorkspaceView | null> {
+  await requireBackend();
+  const host = ACTION_RULES[opts.action].final && STATUS_RULES[ACTION_RULES[opts.action].final!].holdsResources ? await hostCapacity() : null;
+  const claimed = await claimExisting(workspaceId, opts, host);
+  if (claimed.kind === "no-op") return claimed.view;
+  return execute(claimed.ws, claimed.claim, claimed.gpuUuids, opts);
+}
+
+type Claimed = { kind: "claimed"; ws: WorkspaceRow; claim: Claim; gpuUuids: string[] } | { kind: "no-op"; view: WorkspaceView };
+
+async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnType<typeof hostCapacity>> | null): Promise<Claimed> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const result = await db().$transaction(async (tx) => {
+      const ws = await tx.workspace.findUnique({ where: { id }, include: workspaceInclude });
+      if (!ws) throw notFound("No such workspace.");
+      const decision = decide(opts.action, ws.status);
+      if (decision.kind === "no-op") return { kind: "no-op" as const, ws };
+      if (decision.kind === "refuse") {
+        if (opts.cancelInFlight && statusRule(ws.status).transitional) {
+          if (ws.action !== "stop" && ws.action !== "delete" && !ws.cancelRequested) {
+            await tx.workspace.updateMany({ where: { id, actionId: ws.actionId }, data: { cancelRequested: true } });
+          }
+          return { kind: "wait" as const };
+        }
+        throw new ApiError("conflict", decision.message, { status: ws.status });
+      }
+      const from = ws.status as WorkspaceStatus;
+      const claim = newClaim(opts.action, from);
+      const rule = ACTION_RULES[opts.action];
+      const { count } = await tx.workspace.updateMany({
+        where: { id, status: from, actionId: null },
+        data: { status: rule.transitional, statusMessage: "", ...claimFields(claim) },
+      });
+      if (count === 0) throw new ApiError("conflict", `Another action on this workspace started a moment ago; try again.`);
+      let gpuUuids = ws.allocations.map((a) => a.gpuUuid);
+      if (reservesOnClaim(opts.action, from)) {
+        const picked = await checkAndPickResources(
+          tx,
+          { userId: ws.userId, workspaceId: id, gpus: ws.gpus, memoryGb: ws.memoryGb, cpus: ws.cpus, preferredGpus: JSON.parse(ws.containerGpus) },
+          host,
+        );
+        await allocateGpus(tx, id, ws.userId, picked.gpuUuids);
+        gpuUuids = picked.gpuUuids;
+      }
+      await recordAudit(tx, {
+        actor: opts.actor,
+        action: `workspace.${opts.action}`,
+        targetType: "workspace",
+        targetId: id,
+        before: opts.audit?.before ?? { status: from },
+        after: opts.audit?.after ?? { status: rule.transitional, gpuUuids },
+      });
+      return { kind: "claimed" as const, ws, claim, gpuUuids };
+    });
+    if (result.kind === "no-op") return { kind: "no-op", view: (await notifyWorkspace(id, { quiet: true }))! };
+    if (result.kind === "claimed") return { kind: "claimed", ws: (await loadWorkspace(id))!, claim: result.claim, gpuUuids: result.gpuUuids };
+    if (Date.now() > deadline) throw new ApiError("conflict", "Another action on this workspace did not finish within two minutes; try again.");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * A launch: the workspace row is made by the claim itself (with resources reserved and the audit event), in the
+ * status the lifecycle gives a launch, or "pulling" when the image must be fetched first.
+ */
+export async function runLaunch(
+  create: (tx: Tx, claim: Record<string, unknown>) => Promise<{ id: string; gpuUuids: string[] }>,
+  opts: Omit<RunOptions, "action">,
+): Promise<WorkspaceView> {
+  const claim = newClaim("launch", null);
+  const made = await db().$transaction((tx) => create(tx, claimFields(claim)));
+  const ws = (await loadWorkspace(made.id))!;
+  return (await execute(ws, claim, made.gpuUuids, { ...opts, action: "launch" }))!;
+}
+
+async function execute(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts: RunOptions): Promise<WorkspaceView | null> {
+  const transitional = await notifyWorkspace(ws.id);
+  const work = perform(ws, claim, gpuUuids, opts);
+  if (opts.background) {
+    work.catch(() => {});
+    return transitional;
+  }
+  return work;
+}
+
+async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts: RunOptions): Promise<WorkspaceView | null> {
+  const rule = ACTION_RULES[claim.action];
+  const controller = new AbortController();
+  let createdRef: string | null = null;
+  let ticks = 0;
+  let cancelled = false;
+  // One timer per action: notices a cancel request (and aborts a pull), and renews the lease while the work runs.
+  const timer = setInterval(() => {
+    ticks++;
+    const renew = ticks % RENEW_EVERY_TICKS === 0;
+    const q = renew
+      ? db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { actionLeaseUntil: new Date(Date.now() + LEASE_MS) } }).then(() => undefined)
+      : Promise.resolve();
+    q.then(() => db().workspace.findUnique({ where: { id: ws.id }, select: { actionId: true, cancelRequested: true } }))
+      .then((row) => {
+        if (!row || row.actionId !== claim.id || row.cancelRequested) {
+          cancelled = true;
+          controller.abort();
+        }
+      })
+      .catch(() => {});
+  }, TICK_MS);
+  timer.unref();
+
+  const ctx: ActionContext = {
+    ws,
+    gpuUuids,
+    signal: controller.signal,
+    async checkpoint() {
+      const row = await db().workspace.findUnique({ where: { id: ws.id }, select: { actionId: true, cancelRequested: true } });
+      if (!row || row.actionId !== claim.id) throw new ActionCancelled("gone");
+      if (row.cancelRequested || cancelled) throw new ActionCancelled("cancelled");
+    },
+    async phase(status, message = "") {
+      await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status, statusMessage: message } });
+      await notifyWorkspace(ws.id);
+    },
+    async created(ref, fields) {
+      createdRef = ref;
+      await db().workspace.updateMany({
+        where: { id: ws.id, actionId: claim.id },
+        data: {
+          containerId: ref,
+          containerGpus: JSON.stringify(fields.gpuUuids),
+          imageDigest: fields.imageDigest,
+          jupyterToken: fields.jupyterToken,
+          ...(fields.imageRef ? { imageRef: fields.imageRef } : {}),
+        },
+      });
+    },
+    async removedPrevious() {
+      await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { containerId: null, upstream: null } });
+    },
+  };
+
+  try {
+    const outcome = await opts.work(ctx);
+    await ctx.checkpoint();
+    clearInterval(timer);
+    const view = await finish(ws, claim, outcome);
+    opts.after?.();
+    return view;
+  } catch (e) {
+    clearInterval(timer);
+    const cancel = e instanceof ActionCancelled ? e : controller.signal.aborted ? new ActionCancelled("cancelled") : null;
+    await rollback(ws, claim, { error: cancel ?? e, createdRef }).catch((err) => log.error("rollback failed", { workspaceId: ws.id, error: err }));
+    if (cancel) return notifyWorkspace(ws.id);
+    const dockerDown = isApiError(e) && e.code === "docker_unavailable";
+    if (rule.onFailure === "restore" || dockerDown) throw e;
+    if (!isApiError(e)) log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
+    return notifyWorkspace(ws.id);
+  }
+}
+
+/** Writes the final status: one transaction for status, resources and the usage ledger. */
+async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome): Promise<WorkspaceView | null> {
+  const rule = ACTION_RULES[claim.action];
+  const now = new Date();
+  if (rule.final === null) {
+    await db().$transaction(async (tx) => {
+      await closeUsage(tx, ws.id, now, outcome.endReason ?? "deleted");
+      await tx.workspace.deleteMany({ where: { id: ws.id, actionId: claim.id } });
+    });
+    notifyWorkspaceDeleted(ws.userId, ws.id);
+    return null;
+  }
+  const final = rule.final;
+  const holds = STATUS_RULES[final].holdsResources;
+  await db().$transaction(async (tx) => {
+    const { count } = await tx.workspace.updateMany({
+      where: { id: ws.id, actionId: claim.id },
+      data: {
+        status: final,
+        statusMessage: outcome.statusMessage ?? "",
+        ...SETTLED,
+        ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
+        ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
+        ...(holds ? {} : { upstream: null }),
+      },
+    });
+    if (count === 0) throw new ActionCancelled("gone");
+    const reason: EndReason = claim.action === "reset" ? "reset" : claim.action === "stop" ? "stopped" : (outcome.endReason ?? "stopped");
+    if (!holds || claim.action === "reset") await closeUsage(tx, ws.id, now, reason);
+    if (holds) {
+      await openUsage(tx, ws.id, outcome.startedAt ?? now);
+    } else {
+      await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
+    }
+  });
+  return notifyWorkspace(ws.id);
+}
+
+type Failure = { error: unknown; createdRef: string | null };
+
+/**
+ * Backs an action out. A stop or delete that failed puts the status back (nothing changed in the backend that matters:
+ * the workspace still holds its resources). A launch, start or reset that failed or was cancelled removes the unit it
+ * made, releases the resources and ends in "error" (or "stopped" when cancelled); a launch refused before anything
+ * existed leaves no trace.
+ */
+async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure): Promise<void> {
+  const rule = ACTION_RULES[claim.action];
+  const cancelled = f.error instanceof ActionCancelled;
+  const gone = cancelled && (f.error as ActionCancelled).why === "gone";
+  const b = backend();
+  if (rule.onFailure === "restore" && !cancelled) {
+    await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status: claim.from ?? "error", statusMessage: ws.statusMessage, ...SETTLED } });
+    await notifyWorkspace(ws.id);
+    return;
+  }
+  // The unit this action made (or started) must not run on without the resources it was given.
+  let unitLeft: string | null = null;
+  const unit = f.createdRef ?? (claim.action === "start" ? ws.containerId : null);
+  if (unit) {
+    try {
+      if (f.createdRef) await b.remove(unit);
+      else await b.stop(unit);
+    } catch (e) {
+      unitLeft = unit;
+      log.warn("could not clean up after a failed action; the reconciler will", { workspaceId: ws.id, error: e });
+    }
+  }
+  if (gone) {
+    // Deleted under the action (its user was deleted): nothing is left to write.
+    if (unitLeft) await b.remove(unitLeft).catch(() => {});
+    return;
+  }
+  const message = cancelled
+    ? `Cancelled: the ${claim.action} was stopped before it finished.`
+    : isApiError(f.error)
+      ? f.error.message
+      : `Could not ${rule.verb} the workspace: ${(f.error as Error)?.message?.split("\n")[0] ?? "unknown error"}`;
+  const status: WorkspaceStatus = cancelled ? "stopped" : "error";
+  await db().$transaction(async (tx) => {
+    await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
+    await closeUsage(tx, ws.id, new Date(), cancelled ? "stopped" : "error");
+    await tx.workspace.updateMany({
+      where: { id: ws.id, actionId: claim.id },
+      data: {
+        status,
+        statusMessage: message,
+        upstream: null,
+        ...SETTLED,
+        // A unit that could not be removed (the engine went away) stays on record for the reconciler.
+        ...(f.createdRef && !unitLeft ? { containerId: null } : {}),
+        ...(unitLeft ? { containerId: unitLeft } : {}),
+      },
+    });
+  });
+}
+
+/** Is the claim on this row held by an action that is still alive (here or in another Gantry process)? */
+export async function claimIsLive(row: { actionId: string | null; actionOwner: string | null; actionLeaseUntil: Date | null }): Promise<boolean> {
+  if (!row.actionId) return false;
+  if (!row.actionLeaseUntil || row.actionLeaseUntil.getTime() < Date.now()) return false;
+  return !(await ownerIsGone(row.actionOwner));
+}
+
+/**
+ * A correction from the backend's truth, through the runner: the workspace in `expected` (stable, unclaimed) moves to
+ * `next` in one transaction, releasing resources and closing its usage interval when the new status holds none.
+ */
+export async function correctStatus(
+  id: string,
+  expected: WorkspaceStatus,
+  next: { status: WorkspaceStatus; message: string; containerId: string | null; upstream?: string | null; endedAt?: Date; endReason?: EndReason },
+  actor: Actor,
+): Promise<boolean> {
+  const holds = STATUS_RULES[next.status].holdsResources;
+  const changed = await db().$transaction(async (tx) => {
+    const { count } = await tx.workspace.updateMany({
+      where: { id, status: expected, actionId: null },
+      data: { status: next.status, statusMessage: next.message, containerId: next.containerId, ...(holds ? {} : { upstream: null }), ...(next.upstream !== undefined ? { upstream: next.upstream } : {}) },
+    });
+    if (count === 0) return false;
+    if (!holds) {
+      await tx.gpuAllocation.deleteMany({ where: { workspaceId: id } });
+      await closeUsage(tx, id, next.endedAt ?? new Date(), next.endReason ?? "crash");
+    }
+    if (expected !== next.status) {
+      await recordAudit(tx, { actor, action: "workspace.reconcile", targetType: "workspace", targetId: id, before: { status: expected }, after: { status: next.status, message: next.message } });
+    }
+    return true;
+  });
+  if (changed) await notifyWorkspace(id);
+  return changed;
+}
+
+/**
+ * Takes over a claim whose process is gone (Gantry was killed mid-action) and settles the workspace from the backend's
+ * truth: a stop or delete is finished; a launch, start or reset whose unit runs with exactly the workspace's GPUs is
+ * kept as running, anything else is cleaned up and ends in "error" with its resources released.
+ */
+export async function recoverClaim(id: string, actor: Actor): Promise<void> {
+  const row = await db().workspace.findUnique({ where: { id }, include: workspaceInclude });
+  if (!row || (!row.actionId && !statusRule(row.status).transitional)) return;
+  if (await claimIsLive(row)) return;
+  // A row from before claims existed names no action: its status says which one it was.
+  const interrupted = (row.action as Action | null) ?? INTERRUPTED_BY_STATUS[row.status] ?? "start";
+  const claim = newClaim(interrupted, null);
+  const { count } = await db().workspace.updateMany({ where: { id, actionId: row.actionId }, data: claimFields(claim) });
+  if (count === 0) return;
+  log.warn("recovering an interrupted action", { workspaceId: id, action: interrupted, status: row.status });
+  const b = backend();
+  const held = row.allocations.map((a) => a.gpuUuid).sort();
+  let unit = row.containerId ? await b.observe(row.containerId) : null;
+  if (!unit) {
+    const byName = await b.observe(row.containerName);
+    if (byName?.workspaceId === id) unit = byName;
+  }
+  await db().$transaction((tx) =>
+    recordAudit(tx, { actor, action: "workspace.recover", targetType: "workspace", targetId: id, before: { status: row.status, action: interrupted }, after: { container: unit?.ref ?? null } }),
+  );
+  const settle = (status: WorkspaceStatus, message: string, fields: Record<string, unknown> = {}, reason: EndReason = "crash", at?: Date) =>
+    db().$transaction(async (tx) => {
+      const holds = STATUS_RULES[status].holdsResources;
+      await tx.workspace.updateMany({ where: { id, actionId: claim.id }, data: { status, statusMessage: message, ...SETTLED, ...(holds ? {} : { upstream: null }), ...fields } });
+      if (!holds) {
+        await tx.gpuAllocation.deleteMany({ where: { workspaceId: id } });
+        await closeUsage(tx, id, at ?? new Date(), reason);
+      } else {
+        await openUsage(tx, id, unit?.startedAt ?? new Date());
+      }
+    });
+
+  if (interrupted === "delete") {
+    if (unit) await b.remove(unit.ref);
+    await db().$transaction(async (tx) => {
+      await closeUsage(tx, id, new Date(), "deleted");
+      await tx.workspace.deleteMany({ where: { id, actionId: claim.id } });
+    });
+    notifyWorkspaceDeleted(row.userId, id);
+    return;
+  }
+  if (interrupted === "stop") {
+    if (unit) await b.stop(unit.ref);
+    await settle("stopped", "", { containerId: unit?.ref ?? null }, "stopped");
+  } else if (unit?.running && sameSet(unit.gpuUuids, held) && held.length === row.gpus) {
+    const image = await db().image.findUnique({ where: { id: row.imageId }, select: { port: true } });
+    await settle("running", "", { containerId: unit.ref, upstream: unit.address && image ? b.upstreamUrl(unit.address, image.port) : null, startedAt: unit.startedAt ?? new Date() });
+  } else {
+    if (unit) await (interrupted === "start" ? b.stop(unit.ref) : b.remove(unit.ref));
+    const left = interrupted === "start" && unit ? unit.ref : null;
+    await settle("error", `Gantry was restarted while this workspace was ${STATUS_RULES[row.status as WorkspaceStatus]?.doing ?? "changing"}; start or reset it again. Files in /workspace are kept.`, { containerId: left }, "crash", unit?.finishedAt ?? undefined);
+  }
+  await notifyWorkspace(id);
+}
+
+const INTERRUPTED_BY_STATUS: Record<string, Action> = { pulling: "launch", starting: "start", stopping: "stop", resetting: "reset", deleting: "delete" };
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+}
