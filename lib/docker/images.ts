@@ -36,8 +36,10 @@ export async function pullImage(ref: string, onProgress: (p: PullProgress) => vo
   const d = dockerForStreams();
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await d.pull(ref)) as NodeJS.ReadableStream;
+    // The engine may answer nothing until the registry does: the request itself must be abortable too.
+    stream = (await d.pull(ref, signal ? { abortSignal: signal } : {})) as NodeJS.ReadableStream;
   } catch (e) {
+    if (signal?.aborted) throw new PullCancelled();
     if (isDockerUnreachable(e)) throw dockerUnavailable();
     throw new PullError(describePullError(ref, e));
   }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import Database from "better-sqlite3";
 import { config } from "../config";
+import { knownBackends } from "../backend/backend";
 import { loadAuthSecret } from "../auth/secret";
 import { hostPatternProblem } from "../proxy/workspace-origin";
 
@@ -106,6 +107,9 @@ export function markInitialized(): void {
 
 /** Everything that must hold before Gantry serves a request. Throws StartupError with a message for the operator. */
 export function preflight(): void {
+  if (!knownBackends().includes(config.backend)) {
+    throw new StartupError(`GANTRY_BACKEND=${config.backend} is not a known backend (known: ${knownBackends().join(", ")}).`);
+  }
   const pattern = config.proxyHostPattern;
   const problem = pattern ? hostPatternProblem(pattern) : null;
   if (problem) throw new StartupError(problem);

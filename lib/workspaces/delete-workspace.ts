@@ -19,7 +19,7 @@ async function removeUnit(ctx: ActionContext) {
 /** Removes the unit and the record, and frees its GPUs. The user's /workspace volume stays. */
 export async function deleteWorkspace(caller: Caller, id: string): Promise<void> {
   const ws = await findWorkspaceFor(caller, id);
-  await runAction(id, { action: "delete", actor: caller, audit: { before: { status: ws.status, name: ws.name } }, work: removeUnit });
+  await runAction(id, { action: "delete", actor: caller, audit: { before: { id: ws.id, name: ws.name, status: ws.status } }, work: removeUnit });
 }
 
 /**

@@ -54,3 +54,11 @@ describe("the lifecycle table", () => {
     for (const a of ACTIONS) for (const from of ACTION_RULES[a].from) expect(d).toContain(`${from} --> ${ACTION_RULES[a].transitional}: ${a}`);
   });
 });
+
+describe("the documented diagram", () => {
+  it.each(["docs/api.md", "README.md"])("%s shows exactly the diagram the table makes", async (file) => {
+    const fs = await import("node:fs");
+    const doc = fs.readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
+    expect(doc).toContain("```mermaid\n" + lifecycleDiagram() + "\n```");
+  });
+});

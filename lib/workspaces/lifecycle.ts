@@ -104,20 +104,15 @@ export function availableActions(status: string): Record<Action | "open", boolea
 
 /** The states and arrows of the lifecycle as a Mermaid diagram, made from the table (README and docs/api.md show it). */
 export function lifecycleDiagram(): string {
-  const lines = ["stateDiagram-v2", "  [*] --> pulling: launch (image missing)", "  [*] --> starting: launch", "  pulling --> starting: image pulled"];
+  const arrows = new Set<string>(["[*] --> pulling: launch (image missing)", "[*] --> starting: launch", "pulling --> starting: image pulled", "pulling --> error: failed"]);
   for (const action of ACTIONS) {
     const rule = ACTION_RULES[action];
-    for (const from of rule.from) lines.push(`  ${from} --> ${rule.transitional}: ${action}`);
+    for (const from of rule.from) arrows.add(`${from} --> ${rule.transitional}: ${action}`);
+    arrows.add(`${rule.transitional} --> ${rule.final ?? "[*]"}: done`);
+    if (rule.onFailure === "error") arrows.add(`${rule.transitional} --> error: failed`);
+    else for (const from of rule.from) arrows.add(`${rule.transitional} --> ${from}: failed, put back`);
   }
-  const ends = new Set<string>();
-  for (const action of ACTIONS) {
-    const rule = ACTION_RULES[action];
-    const key = `${rule.transitional}:${rule.final}`;
-    if (ends.has(key)) continue;
-    ends.add(key);
-    lines.push(`  ${rule.transitional} --> ${rule.final ?? "[*]"}: done`);
-    if (rule.onFailure === "error") lines.push(`  ${rule.transitional} --> error: failed`);
-  }
-  lines.push("  pulling --> error: failed", "  running --> error: container died (reconciler)", "  running --> stopped: main process exited (reconciler)");
-  return lines.join("\n");
+  arrows.add("running --> error: container died (reconciler)");
+  arrows.add("running --> stopped: main process exited (reconciler)");
+  return ["stateDiagram-v2", ...[...arrows].map((a) => `  ${a}`)].join("\n");
 }

@@ -75,7 +75,7 @@ export async function reconcileWorkspace(id: string, known?: Observed | null): P
   }
   // Settled and with no unit on record: nothing to learn (keeps e.g. a failed launch's message).
   if (!unit && !ws.containerId && !statusRule(current).holdsResources) return;
-  if (!unit && ws.containerId && !statusRule(current).holdsResources) {
+  if (!unit && ws.containerId && current === "stopped") {
     // A stopped workspace whose unit vanished keeps its status; only the stale id goes.
     await db().workspace.updateMany({ where: { id, status: current, actionId: null }, data: { containerId: null } });
     return;

@@ -128,14 +128,6 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
         await allocateGpus(tx, id, ws.userId, picked.gpuUuids);
         gpuUuids = picked.gpuUuids;
       }
-      await recordAudit(tx, {
-        actor: opts.actor,
-        action: `workspace.${opts.action}`,
-        targetType: "workspace",
-        targetId: id,
-        before: opts.audit?.before ?? { status: from },
-        after: opts.audit?.after ?? { status: rule.transitional, gpuUuids },
-      });
       return { kind: "claimed" as const, ws, claim, gpuUuids };
     });
     if (result.kind === "no-op") return { kind: "no-op", view: (await notifyWorkspace(id, { quiet: true }))! };
@@ -228,14 +220,17 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
     const outcome = await opts.work(ctx);
     await ctx.checkpoint();
     clearInterval(timer);
-    const view = await finish(ws, claim, outcome);
+    const view = await finish(ws, claim, outcome, opts, gpuUuids);
     opts.after?.();
     return view;
   } catch (e) {
     clearInterval(timer);
     const cancel = e instanceof ActionCancelled ? e : controller.signal.aborted ? new ActionCancelled("cancelled") : null;
-    await rollback(ws, claim, { error: cancel ?? e, createdRef }).catch((err) => log.error("rollback failed", { workspaceId: ws.id, error: err }));
-    if (cancel) return notifyWorkspace(ws.id);
+    await rollback(ws, claim, { error: cancel ?? e, createdRef }, opts.actor).catch((err) => log.error("rollback failed", { workspaceId: ws.id, error: err }));
+    if (cancel) {
+      await notifyWorkspace(ws.id);
+      throw new ApiError("conflict", `The ${claim.action} was cancelled: the workspace is being deleted.`);
+    }
     const dockerDown = isApiError(e) && e.code === "docker_unavailable";
     if (rule.onFailure === "restore" || dockerDown) throw e;
     if (!isApiError(e)) log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
@@ -244,13 +239,26 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
 }
 
 /** Writes the final status: one transaction for status, resources and the usage ledger. */
-async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome): Promise<WorkspaceView | null> {
+async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: RunOptions, gpuUuids: string[]): Promise<WorkspaceView | null> {
   const rule = ACTION_RULES[claim.action];
   const now = new Date();
+  // The audit event says what was done, in the transaction that did it (a launch records its request when it claims).
+  const audit = (tx: Tx) =>
+    claim.action === "launch"
+      ? Promise.resolve()
+      : recordAudit(tx, {
+          actor: opts.actor,
+          action: `workspace.${claim.action}`,
+          targetType: "workspace",
+          targetId: ws.id,
+          before: opts.audit?.before ?? { status: claim.from },
+          after: opts.audit?.after ?? (rule.final ? { status: rule.final, ...(STATUS_RULES[rule.final].holdsResources ? { gpuUuids } : {}) } : undefined),
+        });
   if (rule.final === null) {
     await db().$transaction(async (tx) => {
       await closeUsage(tx, ws.id, now, outcome.endReason ?? "deleted");
       await tx.workspace.deleteMany({ where: { id: ws.id, actionId: claim.id } });
+      await audit(tx);
     });
     notifyWorkspaceDeleted(ws.userId, ws.id);
     return null;
@@ -270,8 +278,10 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome): Promise
       },
     });
     if (count === 0) throw new ActionCancelled("gone");
+    await audit(tx);
     const reason: EndReason = claim.action === "reset" ? "reset" : claim.action === "stop" ? "stopped" : (outcome.endReason ?? "stopped");
-    if (!holds || claim.action === "reset") await closeUsage(tx, ws.id, now, reason);
+    // A reset ends one interval and begins the next at the same instant.
+    if (!holds || claim.action === "reset") await closeUsage(tx, ws.id, holds ? (outcome.startedAt ?? now) : now, reason);
     if (holds) {
       await openUsage(tx, ws.id, outcome.startedAt ?? now);
     } else {
@@ -289,7 +299,7 @@ type Failure = { error: unknown; createdRef: string | null };
  * made, releases the resources and ends in "error" (or "stopped" when cancelled); a launch refused before anything
  * existed leaves no trace.
  */
-async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure): Promise<void> {
+async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor): Promise<void> {
   const rule = ACTION_RULES[claim.action];
   const cancelled = f.error instanceof ActionCancelled;
   const gone = cancelled && (f.error as ActionCancelled).why === "gone";
@@ -323,6 +333,7 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure): Promise<voi
       : `Could not ${rule.verb} the workspace: ${(f.error as Error)?.message?.split("\n")[0] ?? "unknown error"}`;
   const status: WorkspaceStatus = cancelled ? "stopped" : "error";
   await db().$transaction(async (tx) => {
+    await recordAudit(tx, { actor, action: `workspace.${claim.action}_${cancelled ? "cancelled" : "failed"}`, targetType: "workspace", targetId: ws.id, before: { status: claim.from }, after: { status, message } });
     await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
     await closeUsage(tx, ws.id, new Date(), cancelled ? "stopped" : "error");
     await tx.workspace.updateMany({

@@ -1,0 +1,101 @@
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../helpers/gantry-server";
+import { QUICK_STOP_COMMAND } from "../helpers/gantry-api";
+import { lifecycleViolations, waitSettled } from "../helpers/invariants";
+import { ADMIN_EMAIL, BUSYBOX_IMAGE, SETUP_TIMEOUT_MS, gantryEnv, startGantry, unique, type GantryEnv, type Seeded } from "../helpers/workspaces";
+
+// The lifecycle's invariants when Gantry itself dies: an action is sent, the whole server process group is killed
+// with SIGKILL at a random moment of it, and a new server is started on the same data dir. Claims left by the dead
+// process are taken over by the new one's reconciler; once everything has settled the invariants must hold, and the
+// workspace must be usable again (start, stop or delete as its status allows).
+
+const ROUNDS = 10;
+const ACTIONS = ["launch", "start", "stop", "reset", "delete"] as const;
+const ROOMY = { maxGpus: 4, maxMemoryGb: 64, maxCpus: 64, maxWorkspaces: 100 };
+
+let g: GantryEnv;
+let imageId: string;
+let user: Seeded;
+let rounds = 0;
+let interrupted = 0;
+
+/** Workspaces that the dead process left claimed: the rounds in which the kill really landed mid-action. */
+function claimedRows(): number {
+  const conn = new Database(g.dataDir.databaseFile, { readonly: true });
+  try {
+    return (conn.prepare("SELECT COUNT(*) AS n FROM Workspace WHERE actionId IS NOT NULL").get() as { n: number }).n;
+  } finally {
+    conn.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function restart(): Promise<void> {
+  const server = await startServer({ dataDir: g.dataDir.path, adminEmail: ADMIN_EMAIL });
+  g = gantryEnv(server, g.dataDir, g.adminToken, g.users);
+}
+
+async function running(gpus: number): Promise<string> {
+  const r = await g.api("/api/workspaces", { token: user.token, json: { name: unique("victim"), imageId, gpus, memoryGb: 0.5, cpus: 0.5 } });
+  expect(r.status, r.text).toBe(201);
+  expect(r.body.status).toBe("running");
+  return r.body.id;
+}
+
+beforeAll(async () => {
+  g = await startGantry({ prefix: "gantry-kills-" });
+  imageId = await g.addImage({ name: "busybox", ref: BUSYBOX_IMAGE, command: QUICK_STOP_COMMAND });
+  user = await g.seedUser("survivor");
+  const quota = await g.api(`/api/admin/users/${user.id}/quota`, { token: g.adminToken, method: "PUT", json: ROOMY });
+  expect(quota.status, quota.text).toBe(200);
+}, SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  console.log(`lifecycle kills: ${rounds} rounds checked, ${interrupted} of them killed mid-action`);
+  await g?.cleanup();
+  await g?.server.stop();
+  g?.dataDir.remove();
+});
+
+describe("SIGKILL of Gantry in the middle of an action, then a restart", () => {
+  it(`${ROUNDS} rounds over launch, start, stop, reset and delete: claims are recovered and the invariants hold`, async () => {
+    for (let i = 0; i < ROUNDS; i++) {
+      const action = ACTIONS[i % ACTIONS.length];
+      const gpus = 1 + (i % 2);
+      let id: string | null = null;
+      if (action !== "launch") id = await running(gpus);
+      if (action === "start") {
+        const stopped = await g.api(`/api/workspaces/${id}/stop`, { token: user.token, method: "POST" });
+        expect(stopped.body.status, stopped.text).toBe("stopped");
+      }
+      const request =
+        action === "launch"
+          ? g.api("/api/workspaces", { token: user.token, json: { name: unique("killed"), imageId, gpus, memoryGb: 0.5, cpus: 0.5 } })
+          : action === "delete"
+            ? g.api(`/api/workspaces/${id}`, { token: user.token, method: "DELETE" })
+            : g.api(`/api/workspaces/${id}/${action}`, { token: user.token, method: "POST" });
+      request.catch(() => {});
+      await sleep(Math.floor(Math.random() * 700));
+      await g.server.kill("SIGKILL");
+      await request.catch(() => null);
+      if (claimedRows() > 0) interrupted++;
+      await restart();
+      await waitSettled(g.dataDir.databaseFile, [user.id], 90_000);
+      await sleep(500);
+      await waitSettled(g.dataDir.databaseFile, [user.id], 30_000);
+      expect({ round: i, action, problems: await lifecycleViolations(g.dataDir.databaseFile, [user.id]) }).toEqual({ round: i, action, problems: [] });
+      // Whatever state it was left in, the workspace can be acted on again: every one of them can be deleted.
+      const list = await g.api("/api/workspaces", { token: user.token });
+      for (const w of list.body as { id: string; status: string }[]) {
+        const del = await g.api(`/api/workspaces/${w.id}`, { token: user.token, method: "DELETE" });
+        expect({ status: w.status, delete: del.status }, del.text).toEqual({ status: w.status, delete: 204 });
+      }
+      expect(await lifecycleViolations(g.dataDir.databaseFile, [user.id])).toEqual([]);
+      rounds++;
+    }
+    // Random moments: most kills land while an action holds its claim (the rest before it or after it finished).
+    expect(interrupted, "no kill landed mid-action: the test would not test recovery").toBeGreaterThan(0);
+  });
+});
