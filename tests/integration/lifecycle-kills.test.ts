@@ -1,9 +1,9 @@
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../helpers/gantry-server";
-import { QUICK_STOP_COMMAND } from "../helpers/gantry-api";
+import { QUICK_STOP_COMMAND, waitFor } from "../helpers/gantry-api";
 import { lifecycleViolations, waitSettled } from "../helpers/invariants";
-import { ADMIN_EMAIL, BUSYBOX_IMAGE, SETUP_TIMEOUT_MS, gantryEnv, startGantry, unique, type GantryEnv, type Seeded } from "../helpers/workspaces";
+import { ADMIN_EMAIL, BUSYBOX_IMAGE, SETUP_TIMEOUT_MS, docker, gantryEnv, startGantry, unique, type GantryEnv, type Seeded } from "../helpers/workspaces";
 
 // The lifecycle's invariants when Gantry itself dies: an action is sent, the whole server process group is killed
 // with SIGKILL at a random moment of it, and a new server is started on the same data dir. Claims left by the dead
@@ -97,5 +97,44 @@ describe("SIGKILL of Gantry in the middle of an action, then a restart", () => {
     }
     // Random moments: most kills land while an action holds its claim (the rest before it or after it finished).
     expect(interrupted, "no kill landed mid-action: the test would not test recovery").toBeGreaterThan(0);
+  });
+
+  it("an interval left open by a crash ends when Docker says the container stopped, or at the dead process's last sign of life", async () => {
+    type Interval = { workspaceId: string; start: string; end: string | null; endReason: string | null };
+    const intervalOf = async (id: string) => {
+      const u = await g.api("/api/me/usage", { token: user.token });
+      return (u.body.intervals as Interval[]).find((i) => i.workspaceId === id)!;
+    };
+    // The container dies while Gantry is down: the interval ends at Docker's FinishedAt, not at the restart.
+    const died = await running(1);
+    const diedContainer = (await g.api(`/api/workspaces/${died}`, { token: user.token })).body.containerId as string;
+    await g.server.kill("SIGKILL");
+    await docker.getContainer(diedContainer).kill();
+    const finishedAt = Date.parse((await docker.getContainer(diedContainer).inspect()).State.FinishedAt);
+    await sleep(3000);
+    await restart();
+    await waitSettled(g.dataDir.databaseFile, [user.id], 60_000);
+    await waitFor(async () => (await intervalOf(died)).end !== null);
+    const a = await intervalOf(died);
+    expect(a.endReason).toBe("crash");
+    expect(Math.abs(Date.parse(a.end!) - finishedAt)).toBeLessThan(1000);
+
+    // The container is removed while Gantry is down: Docker knows nothing any more, so the interval ends no later than
+    // the dead process's last heartbeat (and never before it began).
+    const removed = await running(1);
+    const removedContainer = (await g.api(`/api/workspaces/${removed}`, { token: user.token })).body.containerId as string;
+    const killedAt = Date.now();
+    await g.server.kill("SIGKILL");
+    await docker.getContainer(removedContainer).remove({ force: true });
+    await sleep(3000);
+    await restart();
+    await waitSettled(g.dataDir.databaseFile, [user.id], 60_000);
+    await waitFor(async () => (await intervalOf(removed)).end !== null);
+    const b = await intervalOf(removed);
+    expect(b.endReason).toBe("crash");
+    expect(Date.parse(b.end!)).toBeLessThanOrEqual(killedAt);
+    expect(Date.parse(b.end!)).toBeGreaterThanOrEqual(Date.parse(b.start));
+    expect(await lifecycleViolations(g.dataDir.databaseFile, [user.id])).toEqual([]);
+    for (const id of [died, removed]) expect((await g.api(`/api/workspaces/${id}`, { token: user.token, method: "DELETE" })).status).toBe(204);
   });
 });
