@@ -57,21 +57,8 @@ function isMissingNetwork(e: unknown): boolean {
 }
 
 async function createWorkspaceContainer(spec: WorkspaceSpec): Promise<string> {
-  const options = buildContainerSpec({
-    workspaceId: spec.workspaceId,
-    userId: spec.userId,
-    containerName: spec.name,
-    image: spec.image.id,
-    imageUser: spec.image.user,
-    commandTemplate: spec.commandTemplate,
-    port: spec.port,
-    memoryGb: spec.memoryGb,
-    cpus: spec.cpus,
-    shmSizeGb: spec.shmSizeGb,
-    gpuUuids: spec.gpuUuids,
-    jupyterToken: spec.jupyterToken,
-    dataPath: spec.dataPath,
-  });
+  const { name, image, ...rest } = spec;
+  const options = buildContainerSpec({ ...rest, containerName: name, image: image.id, imageUser: image.user });
   await prepare(spec);
   for (let attempt = 0; ; attempt++) {
     try {

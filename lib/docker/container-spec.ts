@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { parse as parseShell } from "shell-quote";
 import { baseUrlFor } from "../backend/base-url";
+import type { WorkspaceSpec } from "../backend/types";
 import { workspaceLabels } from "./labels";
 import { userVolumeName, WORKSPACE_NETWORK } from "./names";
 
@@ -14,27 +15,14 @@ export const WORKSPACE_MOUNT = "/workspace";
 export const DATA_MOUNT = "/data";
 export const FALLBACK_USER = "1000:1000";
 
-export type ContainerSpecInput = {
-  workspaceId: string;
-  userId: string;
+/** The port's WorkspaceSpec with the image resolved to its id and user (what Docker's create takes). */
+export type ContainerSpecInput = Omit<WorkspaceSpec, "name" | "image"> & {
   containerName: string;
   /** Image ID (sha256:…) resolved from the catalog. */
   image: string;
   /** The image's own Config.User; root or empty falls back to 1000:1000. */
   imageUser: string | null | undefined;
-  /** Catalog start command template, or null to run the image's CMD. */
-  commandTemplate: string | null;
-  port: number;
-  memoryGb: number;
-  cpus: number;
-  /** /dev/shm in GB; null → min(8 GB, half the memory limit). */
-  shmSizeGb: number | null;
-  gpuUuids: string[];
-  jupyterToken: string;
-  /** Admin-configured host directory for shared datasets, mounted read-only at /data. */
-  dataPath: string | null;
 };
-
 
 export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
   const gb = shmSizeGb ?? Math.min(8, memoryGb / 2);

@@ -10,7 +10,7 @@ import { allocateGpus, checkAndPickResources } from "../quotas/reserve-resources
 import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type Action, type WorkspaceStatus } from "./lifecycle";
 import { closeUsage, openUsage, type EndReason } from "./usage-ledger";
 import { instanceId, ownerIsGone } from "./instance";
-import { notifyWorkspace, notifyWorkspaceDeleted } from "./notify";
+import { notifyWorkspace, notifyWorkspaceDeleted, publishWorkspace } from "./notify";
 import { loadWorkspace, workspaceInclude, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
 
 // The lifecycle runner: the one way a workspace changes. Every action (launch, start, stop, reset, delete, an admin's
@@ -152,7 +152,7 @@ export async function runLaunch(
 }
 
 async function execute(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts: RunOptions): Promise<WorkspaceView | null> {
-  const transitional = await notifyWorkspace(ws.id);
+  const transitional = publishWorkspace(ws);
   const work = perform(ws, claim, gpuUuids, opts);
   if (opts.background) {
     work.catch(() => {});
