@@ -10,48 +10,14 @@
 // Prints the medians and the ratio Gantry/Docker. Everything it made is removed at the end, also on failure.
 import crypto from "node:crypto";
 import os from "node:os";
-import Docker from "dockerode";
-import { makeDataDir } from "../tests/helpers/data-dir";
-import { startServer, type GantryServer } from "../tests/helpers/gantry-server";
-import { cli, createTokenWithCli } from "../tests/helpers/run-cli";
+import type Docker from "dockerode";
+import { IMAGE, RUN_ID, api, docker, expectStatus, median, runBench, timed } from "./harness";
 
 const N = Number(process.env.BENCH_N ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
-const IMAGE = process.env.BENCH_IMAGE ?? "gantry/test-jupyter:1";
-const COMMAND = "python3 -m notebook --ip=0.0.0.0 --port={port} --no-browser --NotebookApp.base_url={base_url}";
-const ADMIN_EMAIL = "admin@gantry.bench";
-const RUN_ID = crypto.randomBytes(4).toString("hex");
 const BENCH_LABEL = "gantry-bench.run";
 
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive whole number, got ${process.env.BENCH_N}`);
-
-const docker = new Docker();
-
-async function api(server: GantryServer, path: string, token: string, method = "GET", json?: unknown): Promise<{ status: number; body: any; text: string }> {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(json === undefined ? {} : { "content-type": "application/json" }) },
-    body: json === undefined ? undefined : JSON.stringify(json),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, text };
-}
-
-function expectStatus(what: string, res: { status: number; text: string }, status: number): void {
-  if (res.status !== status) throw new Error(`${what}: expected HTTP ${status}, got ${res.status}: ${res.text}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = performance.now();
-  const value = await fn();
-  return [performance.now() - t0, value];
-}
 
 /** The create options of Gantry's container, to recreate it identically (but for name and labels) by hand. */
 function directSpec(info: Docker.ContainerInspectInfo, name: string): Docker.ContainerCreateOptions {
@@ -75,40 +41,9 @@ async function removeBenchContainers(): Promise<void> {
   for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
 }
 
-async function main(): Promise<void> {
-  const dataDir = makeDataDir("gantry-bench-");
-  let server: GantryServer | undefined;
-  let userId: string | undefined;
-  const cleanup = async () => {
-    // The engine may be restarting (another job on a shared CI host): give it a minute before cleaning up.
-    for (let i = 0; i < 60 && !(await docker.ping().then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 1000));
-    await removeBenchContainers().catch(() => {});
-    if (userId) {
-      const list = await docker.listContainers({ all: true, filters: { label: ["gantry.managed=true", `gantry.user=${userId}`] } }).catch(() => []);
-      for (const c of list) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-      await docker.getVolume(`gantry-home-${userId}`).remove().catch(() => {});
-    }
-    await server?.stop().catch(() => {});
-    dataDir.remove();
-    if (userId) console.log(`Cleaned up: bench containers (label ${BENCH_LABEL}=${RUN_ID}), user ${userId}'s containers and volume gantry-home-${userId}.`);
-  };
-  process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
-
-  try {
-    console.log(`Starting Gantry on ${dataDir.path} …`);
-    server = await startServer({ dataDir: dataDir.path, adminEmail: ADMIN_EMAIL, adminPassword: "bench-admin-password" });
-    const adminToken = await createTokenWithCli(dataDir.path, ADMIN_EMAIL, "bench");
-    // Let a small machine hold a workspace regardless of Gantry's default host reserve.
-    expectStatus("PUT /api/admin/settings", await api(server, "/api/admin/settings", adminToken, "PUT", { hostReserve: { memoryGb: 0, cpus: 0 } }), 200);
-    const email = `bench-${RUN_ID}@gantry.bench`;
-    const created = await cli(dataDir.path, ["user", "create", "--email", email, "--password", `bench-${RUN_ID}-password`]);
-    userId = /\((c[a-z0-9]+)\)/.exec(created)?.[1];
-    if (!userId) throw new Error(`gantry user create printed no id: ${created}`);
-    const token = await createTokenWithCli(dataDir.path, email, "bench");
-    const added = await cli(dataDir.path, ["image", "add", "--name", "jupyter", "--ref", IMAGE, "--command", COMMAND]);
-    const imageId = /\(([^()\s]+)\)\s*$/.exec(added.trim())?.[1];
-    if (!imageId) throw new Error(`gantry image add printed no id: ${added}`);
-
+void runBench(
+  "launch-reset",
+  async ({ server, user: { token }, imageId }) => {
     const gantry = { launch: [] as number[], reset: [] as number[] };
     const direct = { launch: [] as number[], reset: [] as number[] };
     let spec: Docker.ContainerInspectInfo | undefined;
@@ -116,14 +51,14 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP + N; i++) {
       const warm = i < WARMUP;
       // Gantry, through its API.
-      const [tLaunch, launched] = await timed(() => api(server!, "/api/workspaces", token, "POST", { name: `bench-${i}`, imageId, gpus: 0, memoryGb: 1, cpus: 0.5 }));
+      const [tLaunch, launched] = await timed(() => api(server, "/api/workspaces", token, "POST", { name: `bench-${i}`, imageId, gpus: 0, memoryGb: 1, cpus: 0.5 }));
       expectStatus("launch", launched, 201);
       if (launched.body.status !== "running") throw new Error(`launch answered status ${launched.body.status}: ${launched.text}`);
       spec ??= await docker.getContainer(launched.body.containerId).inspect();
-      const [tReset, reset] = await timed(() => api(server!, `/api/workspaces/${launched.body.id}/reset`, token, "POST"));
+      const [tReset, reset] = await timed(() => api(server, `/api/workspaces/${launched.body.id}/reset`, token, "POST"));
       expectStatus("reset", reset, 200);
       if (reset.body.status !== "running") throw new Error(`reset answered status ${reset.body.status}: ${reset.text}`);
-      expectStatus("delete", await api(server!, `/api/workspaces/${launched.body.id}`, token, "DELETE"), 204);
+      expectStatus("delete", await api(server, `/api/workspaces/${launched.body.id}`, token, "DELETE"), 204);
 
       // The same container with the Engine API directly.
       const name = `gantry-bench-${RUN_ID}-${i}`;
@@ -159,12 +94,6 @@ async function main(): Promise<void> {
     console.log(`${"".padEnd(8)}${"Gantry ms".padStart(12)}${"Docker ms".padStart(12)}${"ratio".padStart(10)}`);
     console.log(row("launch", gantry.launch, direct.launch));
     console.log(row("reset", gantry.reset, direct.reset));
-  } finally {
-    await cleanup();
-  }
-}
-
-main().catch((e) => {
-  console.error(e);
-  process.exitCode = 1;
-});
+  },
+  removeBenchContainers,
+);
