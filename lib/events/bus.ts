@@ -6,7 +6,11 @@ import { EventEmitter } from "node:events";
 export type WorkspaceEvent =
   | { type: "workspace"; userId: string; workspaceId: string; workspace: unknown }
   | { type: "workspace-deleted"; userId: string; workspaceId: string }
-  | { type: "pull-progress"; userId: string; workspaceId: string; image: string; bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number };
+  | { type: "pull-progress"; userId: string; workspaceId: string; image: string; bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number }
+  // A user's disabled flag, role or sessions changed, or the user was deleted (the proxy's access cache drops them).
+  | { type: "user-changed"; userId: string }
+  // The admin settings changed (the proxy's access cache drops the admin-access setting); about no one user.
+  | { type: "settings-changed"; userId?: undefined };
 
 const key = Symbol.for("gantry.bus");
 type Holder = { [key]?: EventEmitter };

@@ -57,7 +57,20 @@ export function signProxySession(claims: ProxyClaims): Promise<string> {
   return sign("gantry-proxy-session", claims, PROXY_SESSION_TTL_S);
 }
 
+// A proxy session cookie is sent with every request into the workspace: its verified claims are kept, by the
+// cookie's exact value, until it expires, so the signature is checked once per cookie instead of once per request.
+// Only valid cookies are kept, and at most MAX_VERIFIED (oldest dropped first).
+const verifiedSessions = new Map<string, ProxyClaims & { exp: number }>();
+const MAX_VERIFIED = 10_000;
+
 export async function verifyProxySession(token: string | undefined): Promise<ProxyClaims | null> {
+  if (!token) return null;
+  const known = verifiedSessions.get(token);
+  if (known && known.exp > Date.now() / 1000) return { workspaceId: known.workspaceId, userId: known.userId };
+  if (known) verifiedSessions.delete(token);
   const claims = await verify("gantry-proxy-session", token);
-  return claims ? { workspaceId: claims.workspaceId, userId: claims.userId } : null;
+  if (!claims) return null;
+  verifiedSessions.set(token, { workspaceId: claims.workspaceId, userId: claims.userId, exp: claims.exp });
+  while (verifiedSessions.size > MAX_VERIFIED) verifiedSessions.delete(verifiedSessions.keys().next().value!);
+  return { workspaceId: claims.workspaceId, userId: claims.userId };
 }

@@ -7,7 +7,7 @@ import { workspaceOrigin } from "./workspace-origin";
 /** The proxy URL that redeems a fresh grant for this caller and workspace, or null if they may not open it. */
 export async function openWorkspaceGrant(caller: Caller, workspaceId: string, next: string | null): Promise<string | null> {
   if (!/^ws[0-9a-f]{20}$/.test(workspaceId)) return null;
-  const access = await proxyAccess(workspaceId, caller.id);
+  const access = await proxyAccess(workspaceId, caller.id, { fresh: true });
   if (!access) return null;
   const grant = await signGrant({ workspaceId, userId: caller.id });
   const url = new URL(`/w/${workspaceId}/_gantry/grant`, workspaceOrigin(workspaceId));

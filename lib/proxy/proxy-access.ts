@@ -2,34 +2,86 @@ import { db } from "../db/client";
 import { backend } from "../backend/backend";
 import { getSettings } from "../settings/settings";
 import { recordAudit } from "../audit/record-audit";
+import { subscribe } from "../events/bus";
+import { AccessCache, type WorkspaceAccess } from "./access-cache";
 
-export type ProxyTarget = { workspaceId: string; status: string; target: string | null; jupyterToken: string; viaAdmin: boolean };
+export type ProxyTarget = {
+  workspaceId: string;
+  status: string;
+  target: string | null;
+  /** Identifies the upstream connection: the target and the container behind it. */
+  upstreamKey: string | null;
+  jupyterToken: string;
+  viaAdmin: boolean;
+};
 
-/**
- * May this user reach this workspace through the proxy? The owner may; an admin only when the admin setting
- * allows it (and that use is audited). Anyone else, a disabled user, or a deleted workspace: null, i.e. 404.
- */
-export async function proxyAccess(workspaceId: string, userId: string): Promise<ProxyTarget | null> {
-  const [ws, user] = await Promise.all([
-    db().workspace.findUnique({ where: { id: workspaceId }, include: { image: { select: { port: true } } } }),
-    db().user.findUnique({ where: { id: userId } }),
-  ]);
-  if (!ws || !user || user.disabled) return null;
-  let viaAdmin = false;
-  if (ws.userId !== user.id) {
-    if (user.role !== "admin" || !(await getSettings()).allowAdminWorkspaceAccess) return null;
-    viaAdmin = true;
-  }
+async function loadWorkspace(id: string): Promise<WorkspaceAccess | null> {
+  const ws = await db().workspace.findUnique({
+    where: { id },
+    select: { userId: true, status: true, jupyterToken: true, containerId: true, upstream: true, image: { select: { port: true } } },
+  });
+  if (!ws) return null;
   let target: string | null = null;
   if (ws.status === "running" && ws.containerId) {
-    // The backend's last observation, recorded by the runner and kept current by the reconciler.
+    // The backend's last observation, recorded by the runner and kept current by the reconciler; when there is none,
+    // one observation per fill of this entry.
     if (ws.upstream) target = ws.upstream;
     else {
       const seen = await backend().observe(ws.containerId).catch(() => null);
       if (seen?.running && seen.address) target = backend().upstreamUrl(seen.address, ws.image.port);
     }
   }
-  return { workspaceId: ws.id, status: ws.status, target, jupyterToken: ws.jupyterToken, viaAdmin };
+  return { ownerId: ws.userId, status: ws.status, jupyterToken: ws.jupyterToken, containerId: ws.containerId, target };
+}
+
+// One cache per module graph (the custom server's proxy, Next's /open route): each listens to the one shared bus.
+let cache: AccessCache | null = null;
+
+function accessCache(): AccessCache {
+  if (!cache) {
+    const c = new AccessCache({
+      workspace: loadWorkspace,
+      user: (id) => db().user.findUnique({ where: { id }, select: { disabled: true, role: true } }),
+      adminAccess: async () => (await getSettings()).allowAdminWorkspaceAccess,
+    });
+    subscribe((event) => c.handle(event));
+    cache = c;
+  }
+  return cache;
+}
+
+/** Forgets what is known about a workspace, e.g. when its upstream stopped answering. */
+export function forgetWorkspace(workspaceId: string): void {
+  cache?.workspaces.drop(workspaceId);
+}
+
+/**
+ * May this user reach this workspace through the proxy? The owner may; an admin only when the admin setting
+ * allows it (and that use is audited). Anyone else, a disabled user, or a deleted workspace: null, i.e. 404.
+ * `fresh` reads past the cache (and refills it): for minting a new proxy session, which is rare.
+ */
+export async function proxyAccess(workspaceId: string, userId: string, opts: { fresh?: boolean } = {}): Promise<ProxyTarget | null> {
+  const c = accessCache();
+  if (opts.fresh) {
+    c.workspaces.drop(workspaceId);
+    c.users.drop(userId);
+  }
+  const [ws, user] = await Promise.all([c.workspace(workspaceId), c.user(userId)]);
+  if (!ws || !user || user.disabled) return null;
+  let viaAdmin = false;
+  if (ws.ownerId !== userId) {
+    if (user.role !== "admin" || !(await c.adminAccess())) return null;
+    viaAdmin = true;
+  }
+  const target = ws.status === "running" ? ws.target : null;
+  return {
+    workspaceId,
+    status: ws.status,
+    target,
+    upstreamKey: target && `${ws.containerId} ${target}`,
+    jupyterToken: ws.jupyterToken,
+    viaAdmin,
+  };
 }
 
 export async function auditAdminAccess(workspaceId: string, admin: { id: string; email: string }): Promise<void> {

@@ -1,12 +1,13 @@
-import type http from "node:http";
+import http from "node:http";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { config } from "../config";
 import { log } from "../log";
 import { redeemGrant, signProxySession, verifyProxySession, PROXY_SESSION_TTL_S } from "./grant";
-import { auditAdminAccess, proxyAccess, type ProxyTarget } from "./proxy-access";
+import { auditAdminAccess, forgetWorkspace, proxyAccess, type ProxyTarget } from "./proxy-access";
 import { touchActivity } from "./activity";
 import { db } from "../db/client";
+import { subscribe } from "../events/bus";
 import { safeWorkspacePath } from "./safe-workspace-path";
 import { onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
 
@@ -55,7 +56,8 @@ async function sessionFor(req: http.IncomingMessage, workspaceId: string) {
 }
 
 const TOKEN_KEY = Symbol("gantry.jupyterToken");
-type WithToken = http.IncomingMessage & { [TOKEN_KEY]?: string };
+const WORKSPACE_KEY = Symbol("gantry.workspaceId");
+type WithToken = http.IncomingMessage & { [TOKEN_KEY]?: string; [WORKSPACE_KEY]?: string };
 
 function prepareUpstream(req: http.IncomingMessage, access: ProxyTarget): void {
   const cookies = forwardableCookies(req.headers.cookie);
@@ -66,6 +68,7 @@ function prepareUpstream(req: http.IncomingMessage, access: ProxyTarget): void {
   delete req.headers["accept-encoding"];
   delete req.headers["x-gantry-remote-addr"];
   (req as WithToken)[TOKEN_KEY] = access.jupyterToken;
+  (req as WithToken)[WORKSPACE_KEY] = access.workspaceId;
 }
 
 /** The origins a browser on the workspace's pages uses; requests and sockets from anywhere else are refused. */
@@ -113,10 +116,34 @@ function relayResponse(proxyRes: http.IncomingMessage, req: http.IncomingMessage
 }
 
 export function createWorkspaceProxy() {
+  // Kept-alive connections to each workspace's Jupyter, so a request does not open a TCP connection of its own. One
+  // pool per workspace, for one container at one address: a new container (reset, stop and start) gets a new pool,
+  // and the old one's sockets, to a container that is gone, are closed. Idle sockets close after 30 s, long before
+  // Jupyter (Tornado) would drop them, so a request is not sent on a socket the other end is closing.
+  const IDLE_SOCKET_MS = 30_000;
+  const upstreamPools = new Map<string, { key: string; agent: http.Agent }>();
+
+  function upstreamAgent(access: ProxyTarget): http.Agent {
+    const pool = upstreamPools.get(access.workspaceId);
+    if (pool && pool.key === access.upstreamKey) return pool.agent;
+    pool?.agent.destroy();
+    const agent = new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS });
+    upstreamPools.set(access.workspaceId, { key: access.upstreamKey ?? "", agent });
+    return agent;
+  }
+  const unsubscribe = subscribe((event) => {
+    if (event.type !== "workspace-deleted") return;
+    upstreamPools.get(event.workspaceId)?.agent.destroy();
+    upstreamPools.delete(event.workspaceId);
+  });
+
   const proxy = createProxyServer({ ws: true, xfwd: false, proxyTimeout: 0, selfHandleResponse: true });
   proxy.on("proxyRes", (proxyRes, req, res) => relayResponse(proxyRes, req, res as http.ServerResponse));
-  proxy.on("error", (err, _req, res) => {
+  proxy.on("error", (err, req, res) => {
     log.warn("proxy upstream error", { error: err });
+    // The container may have gone or changed address before its event arrived: look it up again next time.
+    const workspaceId = (req as WithToken)[WORKSPACE_KEY];
+    if (workspaceId) forgetWorkspace(workspaceId);
     if (res && "writeHead" in res) send(res as http.ServerResponse, 502, "The workspace did not answer. It may still be starting; try again in a moment.");
     else (res as Duplex | undefined)?.destroy();
   });
@@ -124,7 +151,8 @@ export function createWorkspaceProxy() {
   async function handleGrant(req: http.IncomingMessage, res: http.ServerResponse, workspaceId: string, url: URL) {
     const claims = await redeemGrant(url.searchParams.get("grant"));
     if (!claims || claims.workspaceId !== workspaceId) return send(res, 404, "Not found");
-    const access = await proxyAccess(workspaceId, claims.userId);
+    // A new proxy session is minted here: decided on the database's current word, not on the cache's.
+    const access = await proxyAccess(workspaceId, claims.userId, { fresh: true });
     if (!access) return send(res, 404, "Not found");
     if (access.viaAdmin) {
       const admin = await db().user.findUnique({ where: { id: claims.userId }, select: { id: true, email: true } });
@@ -165,7 +193,7 @@ export function createWorkspaceProxy() {
     if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
     touchActivity(workspaceId);
     prepareUpstream(req, access);
-    proxy.web(req, res, { target: access.target });
+    proxy.web(req, res, { target: access.target, agent: upstreamAgent(access) });
   }
 
   function refuse(socket: Duplex, status: string): void {
@@ -204,6 +232,10 @@ export function createWorkspaceProxy() {
         log.error("proxy upgrade failed", { error: e });
         socket.destroy();
       }),
-    close: () => proxy.close(),
+    close: () => {
+      unsubscribe();
+      for (const pool of upstreamPools.values()) pool.agent.destroy();
+      proxy.close();
+    },
   };
 }

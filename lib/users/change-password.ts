@@ -3,6 +3,7 @@ import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { hashPassword, verifyPassword } from "../auth/password";
 import { recordAudit } from "../audit/record-audit";
+import { publish } from "../events/bus";
 
 /** Changes the caller's own password after checking the current one; other sessions of theirs end. */
 export async function changeOwnPassword(caller: Caller, currentPassword: string, newPassword: string): Promise<void> {
@@ -15,4 +16,6 @@ export async function changeOwnPassword(caller: Caller, currentPassword: string,
     await tx.user.update({ where: { id: caller.id }, data: { passwordHash, sessionEpoch: { increment: 1 } } });
     await recordAudit(tx, { actor: caller, action: "user.password_change", targetType: "user", targetId: caller.id });
   });
+  // After the commit: the proxy's access cache drops the user (their other sessions end).
+  publish({ type: "user-changed", userId: caller.id });
 }

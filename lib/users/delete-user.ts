@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "../audit/record-audit";
 import { backend } from "../backend/backend";
 import { requireBackend } from "../workspaces/run-action";
 import { deleteWorkspaceCancelling } from "../workspaces/delete-workspace";
+import { publish } from "../events/bus";
 import { toUserView } from "./user-view";
 
 /**
@@ -21,6 +22,7 @@ export async function deleteUser(userId: string, options: { purgeData: boolean }
   }
   await requireBackend();
   await db().user.update({ where: { id: userId }, data: { disabled: true } });
+  publish({ type: "user-changed", userId });
   // Listed after the disable: a launch's claim checks the owner in its transaction, so none can be missed.
   const workspaces = await db().workspace.findMany({ where: { userId }, select: { id: true } });
   for (const ws of workspaces) await deleteWorkspaceCancelling(ws.id, actor);
@@ -28,5 +30,6 @@ export async function deleteUser(userId: string, options: { purgeData: boolean }
     await tx.user.delete({ where: { id: userId } });
     await recordAudit(tx, { actor, action: options.purgeData ? "user.delete_and_purge" : "user.delete", targetType: "user", targetId: userId, before: toUserView(user) });
   });
+  publish({ type: "user-changed", userId });
   if (options.purgeData) await backend().removeUserData(userId);
 }

@@ -2,6 +2,7 @@ import { db } from "../db/client";
 import { ApiError, notFound } from "../errors";
 import { hashPassword } from "../auth/password";
 import { recordAudit, type Actor } from "../audit/record-audit";
+import { publish } from "../events/bus";
 import { toUserView, type UserView } from "./user-view";
 
 export type UserChanges = { name?: string; role?: "admin" | "user"; disabled?: boolean; password?: string };
@@ -9,7 +10,7 @@ export type UserChanges = { name?: string; role?: "admin" | "user"; disabled?: b
 /** Changes a user; a new password also ends their existing sessions. The last enabled admin cannot be removed. */
 export async function updateUser(userId: string, changes: UserChanges, actor: Actor): Promise<UserView> {
   const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
-  return db().$transaction(async (tx) => {
+  const view = await db().$transaction(async (tx) => {
     const before = await tx.user.findUnique({ where: { id: userId } });
     if (!before) throw notFound("No such user.");
     const losesAdmin = before.role === "admin" && !before.disabled && (changes.role === "user" || changes.disabled === true);
@@ -30,6 +31,9 @@ export async function updateUser(userId: string, changes: UserChanges, actor: Ac
     await recordAudit(tx, { actor, action, targetType: "user", targetId: userId, before: toUserView(before), after: toUserView(after) });
     return toUserView(after);
   });
+  // After the commit, so that nothing that drops the user on this event can read them back unchanged.
+  publish({ type: "user-changed", userId });
+  return view;
 }
 
 export async function findUserByEmail(email: string) {
