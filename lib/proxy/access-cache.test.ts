@@ -45,7 +45,7 @@ function fakeDb() {
   };
 }
 
-const running = (ownerId: string, target = "http://172.18.0.2:8888"): WorkspaceAccess => ({ ownerId, status: "running", jupyterToken: "t", containerId: "c1", target });
+const running = (ownerId: string, target = "http://172.18.0.2:8888"): WorkspaceAccess => ({ ownerId, status: "running", jupyterToken: "t", instance: "c1@1", target });
 
 describe("AccessCache", () => {
   it("reads a workspace, a user and the setting once, then answers from memory", async () => {

@@ -23,8 +23,11 @@ export type WorkspaceAccess = {
   ownerId: string;
   status: string;
   jupyterToken: string;
-  /** The container the target belongs to: a new container behind the same address must not reuse old connections. */
-  containerId: string | null;
+  /**
+   * The container and the start the target belongs to: a new container, or the same one started again, behind the
+   * same address must not be sent requests on the old one's kept-alive connections.
+   */
+  instance: string | null;
   /** http://address:port while running; null otherwise or when the address is not known yet. */
   target: string | null;
 };

@@ -9,7 +9,7 @@ export type ProxyTarget = {
   workspaceId: string;
   status: string;
   target: string | null;
-  /** Identifies the upstream connection: the target and the container behind it. */
+  /** Identifies the upstream connection: the target and the container (and its start) behind it. */
   upstreamKey: string | null;
   jupyterToken: string;
   viaAdmin: boolean;
@@ -18,7 +18,7 @@ export type ProxyTarget = {
 async function loadWorkspace(id: string): Promise<WorkspaceAccess | null> {
   const ws = await db().workspace.findUnique({
     where: { id },
-    select: { userId: true, status: true, jupyterToken: true, containerId: true, upstream: true, image: { select: { port: true } } },
+    select: { userId: true, status: true, jupyterToken: true, containerId: true, startedAt: true, upstream: true, image: { select: { port: true } } },
   });
   if (!ws) return null;
   let target: string | null = null;
@@ -31,7 +31,8 @@ async function loadWorkspace(id: string): Promise<WorkspaceAccess | null> {
       if (seen?.running && seen.address) target = backend().upstreamUrl(seen.address, ws.image.port);
     }
   }
-  return { ownerId: ws.userId, status: ws.status, jupyterToken: ws.jupyterToken, containerId: ws.containerId, target };
+  const instance = ws.containerId && `${ws.containerId}@${ws.startedAt?.getTime() ?? 0}`;
+  return { ownerId: ws.userId, status: ws.status, jupyterToken: ws.jupyterToken, instance, target };
 }
 
 // One cache per module graph (the custom server's proxy, Next's /open route): each listens to the one shared bus.
@@ -78,7 +79,7 @@ export async function proxyAccess(workspaceId: string, userId: string, opts: { f
     workspaceId,
     status: ws.status,
     target,
-    upstreamKey: target && `${ws.containerId} ${target}`,
+    upstreamKey: target && `${ws.instance} ${target}`,
     jupyterToken: ws.jupyterToken,
     viaAdmin,
   };

@@ -117,8 +117,8 @@ function relayResponse(proxyRes: http.IncomingMessage, req: http.IncomingMessage
 
 export function createWorkspaceProxy() {
   // Kept-alive connections to each workspace's Jupyter, so a request does not open a TCP connection of its own. One
-  // pool per workspace, for one container at one address: a new container (reset, stop and start) gets a new pool,
-  // and the old one's sockets, to a container that is gone, are closed. Idle sockets close after 30 s, long before
+  // pool per workspace, for one start of one container at one address: after a reset or a stop and start the
+  // workspace gets a new pool, and the old one's sockets, to a process that is gone, are closed. Idle sockets close after 30 s, long before
   // Jupyter (Tornado) would drop them, so a request is not sent on a socket the other end is closing.
   const IDLE_SOCKET_MS = 30_000;
   const upstreamPools = new Map<string, { key: string; agent: http.Agent }>();
