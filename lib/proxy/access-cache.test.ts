@@ -8,21 +8,19 @@ function fakeDb() {
   const reads = { workspace: 0, user: 0, settings: 0 };
   let adminAccess = false;
   let gate: Promise<void> | null = null;
+  // Each read copies the row as it is when the read starts, like a database read that a later write does not change.
+  const reader =
+    <T extends object>(rows: Map<string, T>, kind: "workspace" | "user") =>
+    async (id: string): Promise<T | null> => {
+      reads[kind]++;
+      const row = rows.get(id);
+      const copy = row ? { ...row } : null;
+      if (gate) await gate;
+      return copy;
+    };
   const loaders: AccessLoaders = {
-    async workspace(id) {
-      reads.workspace++;
-      const row = workspaces.get(id) ?? null;
-      const copy = row && { ...row };
-      if (gate) await gate;
-      return copy;
-    },
-    async user(id) {
-      reads.user++;
-      const row = users.get(id) ?? null;
-      const copy = row && { ...row };
-      if (gate) await gate;
-      return copy;
-    },
+    workspace: reader(workspaces, "workspace"),
+    user: reader(users, "user"),
     async adminAccess() {
       reads.settings++;
       return adminAccess;
