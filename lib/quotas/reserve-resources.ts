@@ -22,12 +22,13 @@ export type Reservation = {
 export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCapacity | null): Promise<{ gpuUuids: string[]; settings: Settings }> {
   const settings = await getSettings(tx);
   const quota = (await tx.quota.findUnique({ where: { userId: r.userId } })) ?? settings.defaultQuota;
-  const others = { id: r.workspaceId ? { not: r.workspaceId } : undefined };
-  const [mine, allActive, workspaces] = await Promise.all([
-    tx.workspace.findMany({ where: { userId: r.userId, status: { in: HOLDING_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
-    tx.workspace.findMany({ where: { status: { in: HOLDING_STATUSES }, ...others }, select: { gpus: true, memoryGb: true, cpus: true } }),
+  // Everything that holds resources, but the workspace being started again: the user's share and the host's total.
+  const [holding, workspaces] = await Promise.all([
+    tx.workspace.findMany({ where: { status: { in: HOLDING_STATUSES }, id: r.workspaceId ? { not: r.workspaceId } : undefined }, select: { userId: true, gpus: true, memoryGb: true, cpus: true } }),
     tx.workspace.count({ where: { userId: r.userId } }),
   ]);
+  const mine = holding.filter((w) => w.userId === r.userId);
+  const allActive = holding;
   const usage = { ...sumUsage(mine), workspaces };
   const problems = quotaProblems(quota, usage, { ...r, newWorkspace: !r.workspaceId });
   if (problems.length) {

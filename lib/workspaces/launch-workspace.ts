@@ -71,7 +71,7 @@ export async function launchWorkspace(caller: Caller, input: LaunchWorkspaceInpu
             if (ctx.gpuUuids.length) await checkCudaForImage(image.id, img.env);
             await ctx.phase("starting");
           }
-          await provision(ctx, img, { jupyterToken: ctx.ws.jupyterToken, cudaChecked: true });
+          await provision(ctx, img, { jupyterToken: ctx.ws.jupyterToken, cudaChecked: true, catalog: image });
           return { startedAt: new Date() };
         },
         after: () => recordUpstream(id),

@@ -9,6 +9,8 @@ import { checkCudaForImage } from "../gpus/check-cuda";
 import { log } from "../log";
 import type { ActionContext } from "./run-action";
 
+type CatalogImage = { command: string | null; port: number };
+
 export function newJupyterToken(): string {
   return crypto.randomBytes(32).toString("hex");
 }
@@ -33,10 +35,14 @@ export async function pinnedImage(ctx: ActionContext): Promise<ImageInfo> {
  * Creates the workspace's unit from `image` with exactly the GPUs it holds, records it at once, and starts it. Every
  * path that makes a container (launch, start, reset) comes through here, and so through the one spec builder.
  */
-export async function provision(ctx: ActionContext, image: ImageInfo, opts: { jupyterToken: string; imageRef?: string; cudaChecked?: boolean }): Promise<string> {
-  const [settings, catalog] = await Promise.all([getSettings(), db().image.findUniqueOrThrow({ where: { id: ctx.ws.imageId } })]);
+export async function provision(
+  ctx: ActionContext,
+  image: ImageInfo,
+  opts: { jupyterToken: string; imageRef?: string; cudaChecked?: boolean; catalog?: CatalogImage },
+): Promise<string> {
+  const [settings, catalog] = await Promise.all([getSettings(), opts.catalog ?? db().image.findUniqueOrThrow({ where: { id: ctx.ws.imageId } })]);
   if (ctx.gpuUuids.length && !opts.cudaChecked) await checkCudaForImage(ctx.ws.imageId, image.env);
-  await ctx.checkpoint();
+  ctx.checkpoint();
   const b = backend();
   const ref = await b.create({
     workspaceId: ctx.ws.id,
@@ -53,7 +59,7 @@ export async function provision(ctx: ActionContext, image: ImageInfo, opts: { ju
     dataPath: settings.dataPath,
   });
   await ctx.created(ref, { gpuUuids: ctx.gpuUuids, imageDigest: image.id, jupyterToken: opts.jupyterToken, imageRef: opts.imageRef });
-  await ctx.checkpoint();
+  ctx.checkpoint();
   await b.start(ref);
   return ref;
 }

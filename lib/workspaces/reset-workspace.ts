@@ -24,7 +24,7 @@ export async function resetWorkspace(caller: Caller, id: string): Promise<Worksp
         await backend().remove(ctx.ws.containerId);
         await ctx.removedPrevious();
       }
-      await provision(ctx, image, { jupyterToken: newJupyterToken(), imageRef: catalog.ref });
+      await provision(ctx, image, { jupyterToken: newJupyterToken(), imageRef: catalog.ref, catalog });
       const statusMessage = refChanged ? `Reset onto the catalog's new image ${catalog.ref} (was ${ctx.ws.imageRef}).` : "";
       return { statusMessage, startedAt: new Date() };
     },

@@ -40,8 +40,11 @@ export type ActionContext = {
   gpuUuids: string[];
   /** Aborted when a cancel is requested (deleting the user); long backend calls (pulls) take it. */
   signal: AbortSignal;
-  /** Throws ActionCancelled if the action must back out (cancel requested, or the workspace is gone). */
-  checkpoint(): Promise<void>;
+  /**
+   * Throws ActionCancelled if a cancel has been noticed (the action's timer polls for it twice a second). Cheap, so it
+   * sits before every irreversible step; the final write checks the database itself, so a late cancel still wins.
+   */
+  checkpoint(): void;
   /** A status within the action (pulling → starting), written and shown at once. */
   phase(status: WorkspaceStatus, message?: string): Promise<void>;
   /** Records a unit the action created, at once, so a crash right after leaves a record the reconciler can act on. */
@@ -189,10 +192,8 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
     ws,
     gpuUuids,
     signal: controller.signal,
-    async checkpoint() {
-      const row = await db().workspace.findUnique({ where: { id: ws.id }, select: { actionId: true, cancelRequested: true } });
-      if (!row || row.actionId !== claim.id) throw new ActionCancelled("gone");
-      if (row.cancelRequested || cancelled) throw new ActionCancelled("cancelled");
+    checkpoint() {
+      if (cancelled) throw new ActionCancelled("cancelled");
     },
     async phase(status, message = "") {
       await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status, statusMessage: message } });
@@ -218,7 +219,6 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
 
   try {
     const outcome = await opts.work(ctx);
-    await ctx.checkpoint();
     clearInterval(timer);
     const view = await finish(ws, claim, outcome, opts, gpuUuids);
     opts.after?.();
@@ -265,30 +265,38 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
   }
   const final = rule.final;
   const holds = STATUS_RULES[final].holdsResources;
-  await db().$transaction(async (tx) => {
-    const { count } = await tx.workspace.updateMany({
-      where: { id: ws.id, actionId: claim.id },
-      data: {
-        status: final,
-        statusMessage: outcome.statusMessage ?? "",
-        ...SETTLED,
-        ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
-        ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
-        ...(holds ? {} : { upstream: null }),
-      },
-    });
-    if (count === 0) throw new ActionCancelled("gone");
+  const row = await db().$transaction(async (tx) => {
+    // Conditional on the claim and on no cancel having been asked for: one statement decides, and returns the row.
+    const updated = await tx.workspace
+      .update({
+        where: { id: ws.id, actionId: claim.id, cancelRequested: false },
+        data: {
+          status: final,
+          statusMessage: outcome.statusMessage ?? "",
+          ...SETTLED,
+          ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
+          ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
+          ...(holds ? {} : { upstream: null }),
+        },
+        include: workspaceInclude,
+      })
+      .catch(async (e) => {
+        if ((e as { code?: string }).code !== "P2025") throw e;
+        const now = await tx.workspace.findUnique({ where: { id: ws.id }, select: { actionId: true } });
+        throw new ActionCancelled(now?.actionId === claim.id ? "cancelled" : "gone");
+      });
     await audit(tx);
     const reason: EndReason = claim.action === "reset" ? "reset" : claim.action === "stop" ? "stopped" : (outcome.endReason ?? "stopped");
     // A reset ends one interval and begins the next at the same instant.
     if (!holds || claim.action === "reset") await closeUsage(tx, ws.id, holds ? (outcome.startedAt ?? now) : now, reason);
     if (holds) {
-      await openUsage(tx, ws.id, outcome.startedAt ?? now);
-    } else {
-      await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
+      await openUsage(tx, ws.id, outcome.startedAt ?? now, updated);
+      return updated;
     }
+    await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
+    return { ...updated, allocations: [] };
   });
-  return notifyWorkspace(ws.id);
+  return publishWorkspace(row);
 }
 
 type Failure = { error: unknown; createdRef: string | null };

@@ -22,7 +22,7 @@ export async function startWorkspace(caller: Caller, id: string): Promise<Worksp
       const b = backend();
       const unit = ctx.ws.containerId ? await b.observe(ctx.ws.containerId) : null;
       if (unit && sameSet(unit.gpuUuids, ctx.gpuUuids)) {
-        await ctx.checkpoint();
+        ctx.checkpoint();
         await b.start(unit.ref);
         return { startedAt: new Date() };
       }

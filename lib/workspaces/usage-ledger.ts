@@ -6,14 +6,18 @@ import type { Tx } from "../db/client";
 export const END_REASONS = ["stopped", "reset", "deleted", "oom", "exited", "idle", "crash", "error"] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
-/** Opens an interval for what the workspace holds now, unless one is open already. */
-export async function openUsage(tx: Tx, workspaceId: string, at: Date): Promise<void> {
+type Holding = { name: string; userId: string; memoryGb: number; cpus: number; user: { email: string }; allocations: { gpuUuid: string }[] };
+
+/** Opens an interval for what the workspace holds now (the row, if the caller has it), unless one is open already. */
+export async function openUsage(tx: Tx, workspaceId: string, at: Date, known?: Holding): Promise<void> {
   const open = await tx.usageInterval.findFirst({ where: { workspaceId, endedAt: null }, select: { id: true } });
   if (open) return;
-  const ws = await tx.workspace.findUnique({
-    where: { id: workspaceId },
-    select: { name: true, userId: true, memoryGb: true, cpus: true, user: { select: { email: true } }, allocations: { select: { gpuUuid: true } } },
-  });
+  const ws =
+    known ??
+    (await tx.workspace.findUnique({
+      where: { id: workspaceId },
+      select: { name: true, userId: true, memoryGb: true, cpus: true, user: { select: { email: true } }, allocations: { select: { gpuUuid: true } } },
+    }));
   if (!ws) return;
   const gpuUuids = ws.allocations.map((a) => a.gpuUuid).sort();
   await tx.usageInterval.create({
