@@ -2,7 +2,7 @@ import type { Caller } from "../auth/caller";
 import type { Actor } from "../audit/record-audit";
 import { backend } from "../backend/backend";
 import { isApiError } from "../errors";
-import { findWorkspaceFor } from "./find-workspace";
+import { scopeFor } from "./find-workspace";
 import { runAction, type ActionContext } from "./run-action";
 
 async function removeUnit(ctx: ActionContext) {
@@ -18,8 +18,7 @@ async function removeUnit(ctx: ActionContext) {
 
 /** Removes the unit and the record, and frees its GPUs. The user's /workspace volume stays. */
 export async function deleteWorkspace(caller: Caller, id: string): Promise<void> {
-  const ws = await findWorkspaceFor(caller, id);
-  await runAction(id, { action: "delete", actor: caller, audit: { before: { id: ws.id, name: ws.name, status: ws.status } }, work: removeUnit });
+  await runAction(id, { action: "delete", actor: caller, scope: scopeFor(caller), work: removeUnit });
 }
 
 /**

@@ -3,13 +3,18 @@ import { db } from "../db/client";
 import { notFound } from "../errors";
 import { loadWorkspace, workspaceInclude, type WorkspaceRow } from "./workspace-view";
 
+/** Which workspaces a caller may act on, as part of the query: their own, or every one for an admin. */
+export function scopeFor(caller: Caller): { userId?: string } {
+  return caller.role === "admin" ? {} : { userId: caller.id };
+}
+
 /**
  * The workspace if the caller may act on it: its owner, or an admin. For anyone else it does not exist (404),
  * so ids cannot be probed.
  */
 export async function findWorkspaceFor(caller: Caller, id: string): Promise<WorkspaceRow> {
   const ws = await db().workspace.findFirst({
-    where: caller.role === "admin" ? { id } : { id, userId: caller.id },
+    where: { id, ...scopeFor(caller) },
     include: workspaceInclude,
   });
   if (!ws) throw notFound("No such workspace.");

@@ -1,11 +1,10 @@
 import { publish } from "../events/bus";
 import { loadWorkspace, toWorkspaceView, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
 
-/** Reloads a workspace, tells its owner's open dashboards (SSE) unless `quiet`, and returns its view. */
-export async function notifyWorkspace(id: string, opts: { quiet?: boolean } = {}): Promise<WorkspaceView | null> {
+/** Reloads a workspace, tells its owner's open dashboards (SSE), and returns its view. */
+export async function notifyWorkspace(id: string): Promise<WorkspaceView | null> {
   const ws = await loadWorkspace(id);
-  if (!ws) return null;
-  return opts.quiet ? toWorkspaceView(ws) : publishWorkspace(ws);
+  return ws ? publishWorkspace(ws) : null;
 }
 
 /** Tells the owner's dashboards about a row just loaded (no second read). */

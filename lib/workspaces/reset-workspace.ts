@@ -1,7 +1,7 @@
 import type { Caller } from "../auth/caller";
 import { db } from "../db/client";
 import { backend } from "../backend/backend";
-import { findWorkspaceFor } from "./find-workspace";
+import { scopeFor } from "./find-workspace";
 import { ensureImage, newJupyterToken, pinnedImage, provision, recordUpstream } from "./provision";
 import { runAction } from "./run-action";
 import type { WorkspaceView } from "./workspace-view";
@@ -12,13 +12,14 @@ import type { WorkspaceView } from "./workspace-view";
  * packages, files elsewhere) is gone. The Jupyter token is rotated.
  */
 export async function resetWorkspace(caller: Caller, id: string): Promise<WorkspaceView> {
-  await findWorkspaceFor(caller, id);
   return (await runAction(id, {
     action: "reset",
     actor: caller,
+    scope: scopeFor(caller),
     async work(ctx) {
       const catalog = await db().image.findUniqueOrThrow({ where: { id: ctx.ws.imageId } });
       const refChanged = catalog.ref !== ctx.ws.imageRef;
+      // The image is looked up (or pulled) first: a reset whose image cannot be had keeps the old container.
       const image = refChanged ? await ensureImage(ctx, catalog.ref) : await pinnedImage(ctx);
       if (ctx.ws.containerId) {
         await backend().remove(ctx.ws.containerId);

@@ -11,7 +11,7 @@ import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type A
 import { closeUsage, openUsage, type EndReason } from "./usage-ledger";
 import { instanceId, ownerIsGone } from "./instance";
 import { notifyWorkspace, notifyWorkspaceDeleted, publishWorkspace } from "./notify";
-import { loadWorkspace, workspaceInclude, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
+import { loadWorkspace, toWorkspaceView, workspaceInclude, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
 
 // The lifecycle runner: the one way a workspace changes. Every action (launch, start, stop, reset, delete, an admin's
 // force-stop, deleting a user, the reconciler's corrections) goes:
@@ -31,7 +31,7 @@ export class ActionCancelled extends Error {
   }
 }
 
-export type Claim = { id: string; action: Action; from: WorkspaceStatus | null };
+export type Claim = { id: string; action: Action; from: WorkspaceStatus | null; fromMessage?: string };
 
 /** What a verb's work can do while it holds the claim. */
 export type ActionContext = {
@@ -59,6 +59,8 @@ export type Outcome = { statusMessage?: string; upstream?: string | null; starte
 export type RunOptions = {
   action: Action;
   actor: Actor;
+  /** Ownership as part of the claim's query (scopeFor): another user's workspace is simply not found (404). */
+  scope?: { userId?: string };
   /** Detail for the audit event (before/after). */
   audit?: { before?: unknown; after?: unknown };
   /** Wait out a transition in progress, cancelling a launch/start/reset, instead of answering 409 (deleting a user). */
@@ -100,7 +102,7 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
   const deadline = Date.now() + 120_000;
   for (;;) {
     const result = await db().$transaction(async (tx) => {
-      const ws = await tx.workspace.findUnique({ where: { id }, include: workspaceInclude });
+      const ws = await tx.workspace.findFirst({ where: { id, ...opts.scope }, include: workspaceInclude });
       if (!ws) throw notFound("No such workspace.");
       const decision = decide(opts.action, ws.status);
       if (decision.kind === "no-op") return { kind: "no-op" as const, ws };
@@ -114,13 +116,14 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
         throw new ApiError("conflict", decision.message, { status: ws.status });
       }
       const from = ws.status as WorkspaceStatus;
-      const claim = newClaim(opts.action, from);
+      const claim = { ...newClaim(opts.action, from), fromMessage: ws.statusMessage };
       const rule = ACTION_RULES[opts.action];
-      const { count } = await tx.workspace.updateMany({
-        where: { id, status: from, actionId: null },
-        data: { status: rule.transitional, statusMessage: "", ...claimFields(claim) },
-      });
-      if (count === 0) throw new ApiError("conflict", `Another action on this workspace started a moment ago; try again.`);
+      let row = await tx.workspace
+        .update({ where: { id, status: from, actionId: null }, data: { status: rule.transitional, statusMessage: "", ...claimFields(claim) }, include: workspaceInclude })
+        .catch((e) => {
+          if ((e as { code?: string }).code === "P2025") throw new ApiError("conflict", "Another action on this workspace started a moment ago; try again.");
+          throw e;
+        });
       let gpuUuids = ws.allocations.map((a) => a.gpuUuid);
       if (reservesOnClaim(opts.action, from)) {
         const picked = await checkAndPickResources(
@@ -130,11 +133,12 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
         );
         await allocateGpus(tx, id, ws.userId, picked.gpuUuids);
         gpuUuids = picked.gpuUuids;
+        row = (await tx.workspace.findUniqueOrThrow({ where: { id }, include: workspaceInclude }));
       }
-      return { kind: "claimed" as const, ws, claim, gpuUuids };
+      return { kind: "claimed" as const, ws: row, claim, gpuUuids };
     });
-    if (result.kind === "no-op") return { kind: "no-op", view: (await notifyWorkspace(id, { quiet: true }))! };
-    if (result.kind === "claimed") return { kind: "claimed", ws: (await loadWorkspace(id))!, claim: result.claim, gpuUuids: result.gpuUuids };
+    if (result.kind === "no-op") return { kind: "no-op", view: toWorkspaceView(result.ws) };
+    if (result.kind === "claimed") return { kind: "claimed", ws: result.ws, claim: result.claim, gpuUuids: result.gpuUuids };
     if (Date.now() > deadline) throw new ApiError("conflict", "Another action on this workspace did not finish within two minutes; try again.");
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -251,7 +255,7 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
           action: `workspace.${claim.action}`,
           targetType: "workspace",
           targetId: ws.id,
-          before: opts.audit?.before ?? { status: claim.from },
+          before: opts.audit?.before ?? { id: ws.id, name: ws.name, status: claim.from },
           after: opts.audit?.after ?? (rule.final ? { status: rule.final, ...(STATUS_RULES[rule.final].holdsResources ? { gpuUuids } : {}) } : undefined),
         });
   if (rule.final === null) {
@@ -313,7 +317,7 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor
   const gone = cancelled && (f.error as ActionCancelled).why === "gone";
   const b = backend();
   if (rule.onFailure === "restore" && !cancelled) {
-    await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status: claim.from ?? "error", statusMessage: ws.statusMessage, ...SETTLED } });
+    await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status: claim.from ?? "error", statusMessage: claim.fromMessage ?? "", ...SETTLED } });
     await notifyWorkspace(ws.id);
     return;
   }
@@ -341,10 +345,7 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor
       : `Could not ${rule.verb} the workspace: ${(f.error as Error)?.message?.split("\n")[0] ?? "unknown error"}`;
   const status: WorkspaceStatus = cancelled ? "stopped" : "error";
   await db().$transaction(async (tx) => {
-    await recordAudit(tx, { actor, action: `workspace.${claim.action}_${cancelled ? "cancelled" : "failed"}`, targetType: "workspace", targetId: ws.id, before: { status: claim.from }, after: { status, message } });
-    await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
-    await closeUsage(tx, ws.id, new Date(), cancelled ? "stopped" : "error");
-    await tx.workspace.updateMany({
+    const { count } = await tx.workspace.updateMany({
       where: { id: ws.id, actionId: claim.id },
       data: {
         status,
@@ -356,6 +357,11 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor
         ...(unitLeft ? { containerId: unitLeft } : {}),
       },
     });
+    // The claim is no longer ours (taken over after this process stalled past its lease): its new holder settles it.
+    if (count === 0) return;
+    await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
+    await closeUsage(tx, ws.id, new Date(), cancelled ? "stopped" : "error");
+    await recordAudit(tx, { actor, action: `workspace.${claim.action}_${cancelled ? "cancelled" : "failed"}`, targetType: "workspace", targetId: ws.id, before: { status: claim.from }, after: { status, message } });
   });
 }
 
@@ -424,7 +430,8 @@ export async function recoverClaim(id: string, actor: Actor): Promise<void> {
   const settle = (status: WorkspaceStatus, message: string, fields: Record<string, unknown> = {}, reason: EndReason = "crash", at?: Date) =>
     db().$transaction(async (tx) => {
       const holds = STATUS_RULES[status].holdsResources;
-      await tx.workspace.updateMany({ where: { id, actionId: claim.id }, data: { status, statusMessage: message, ...SETTLED, ...(holds ? {} : { upstream: null }), ...fields } });
+      const { count } = await tx.workspace.updateMany({ where: { id, actionId: claim.id }, data: { status, statusMessage: message, ...SETTLED, ...(holds ? {} : { upstream: null }), ...fields } });
+      if (count === 0) return;
       if (!holds) {
         await tx.gpuAllocation.deleteMany({ where: { workspaceId: id } });
         await closeUsage(tx, id, at ?? new Date(), reason);

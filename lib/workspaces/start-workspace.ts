@@ -1,6 +1,6 @@
 import type { Caller } from "../auth/caller";
 import { backend } from "../backend/backend";
-import { findWorkspaceFor } from "./find-workspace";
+import { scopeFor } from "./find-workspace";
 import { pinnedImage, provision, recordUpstream } from "./provision";
 import { runAction } from "./run-action";
 import type { WorkspaceView } from "./workspace-view";
@@ -14,10 +14,10 @@ function sameSet(a: string[], b: string[]): boolean {
  * or the unit is gone, a fresh one is made from the pinned image; /workspace is kept either way.
  */
 export async function startWorkspace(caller: Caller, id: string): Promise<WorkspaceView> {
-  await findWorkspaceFor(caller, id);
   return (await runAction(id, {
     action: "start",
     actor: caller,
+    scope: scopeFor(caller),
     async work(ctx) {
       const b = backend();
       const unit = ctx.ws.containerId ? await b.observe(ctx.ws.containerId) : null;

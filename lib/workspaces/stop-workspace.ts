@@ -1,6 +1,6 @@
 import type { Caller } from "../auth/caller";
 import { backend } from "../backend/backend";
-import { findWorkspaceFor } from "./find-workspace";
+import { scopeFor } from "./find-workspace";
 import { runAction } from "./run-action";
 import type { WorkspaceView } from "./workspace-view";
 
@@ -9,10 +9,10 @@ import type { WorkspaceView } from "./workspace-view";
  * this same action by an admin. Stopping a stopped (or stopping) workspace changes nothing.
  */
 export async function stopWorkspace(caller: Caller, id: string): Promise<WorkspaceView> {
-  await findWorkspaceFor(caller, id);
   return (await runAction(id, {
     action: "stop",
     actor: caller,
+    scope: scopeFor(caller),
     async work(ctx) {
       if (ctx.ws.containerId) await backend().stop(ctx.ws.containerId);
       return { endReason: "stopped" };
