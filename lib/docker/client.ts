@@ -65,8 +65,3 @@ export async function pingDocker(timeoutMs = 2000): Promise<boolean> {
     return false;
   }
 }
-
-/** Refuses up front (503, nothing changed) when the engine does not answer, before any state is touched. */
-export async function requireDocker(): Promise<void> {
-  if (!(await pingDocker())) throw dockerUnavailable();
-}

@@ -28,14 +28,13 @@ export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCa
     tx.workspace.count({ where: { userId: r.userId } }),
   ]);
   const mine = holding.filter((w) => w.userId === r.userId);
-  const allActive = holding;
   const usage = { ...sumUsage(mine), workspaces };
   const problems = quotaProblems(quota, usage, { ...r, newWorkspace: !r.workspaceId });
   if (problems.length) {
     throw new ApiError("quota_exceeded", `Over your quota — ${problems.join("; ")}.`, { problems });
   }
   if (host) {
-    const remaining = hostRemaining(host, settings.hostReserve, sumUsage(allActive));
+    const remaining = hostRemaining(host, settings.hostReserve, sumUsage(holding));
     const full = capacityProblems(remaining, r);
     if (full.length) throw new ApiError("conflict", `Not enough room on this host — ${full.join("; ")}.`, { problems: full });
   }
@@ -60,8 +59,4 @@ export async function allocateGpus(tx: Tx, workspaceId: string, userId: string, 
       throw e;
     }
   }
-}
-
-export async function releaseGpus(tx: Tx, workspaceId: string): Promise<void> {
-  await tx.gpuAllocation.deleteMany({ where: { workspaceId } });
 }

@@ -1,7 +1,7 @@
 import type { Caller } from "../auth/caller";
 import { db } from "../db/client";
 import { notFound } from "../errors";
-import { loadWorkspace, workspaceInclude, type WorkspaceRow } from "./workspace-view";
+import { workspaceInclude, type WorkspaceRow } from "./workspace-view";
 
 /** Which workspaces a caller may act on, as part of the query: their own, or every one for an admin. */
 export function scopeFor(caller: Caller): { userId?: string } {
@@ -17,12 +17,6 @@ export async function findWorkspaceFor(caller: Caller, id: string): Promise<Work
     where: { id, ...scopeFor(caller) },
     include: workspaceInclude,
   });
-  if (!ws) throw notFound("No such workspace.");
-  return ws;
-}
-
-export async function reloadWorkspace(id: string): Promise<WorkspaceRow> {
-  const ws = await loadWorkspace(id);
   if (!ws) throw notFound("No such workspace.");
   return ws;
 }

@@ -15,6 +15,16 @@ function self(): Instance {
   return g[key]!;
 }
 
+const liveKey = Symbol.for("gantry.liveClaims");
+type LiveHolder = { [liveKey]?: Set<string> };
+
+/** Claims this process's actions hold right now: one of ours is live exactly while it is in here, whatever its lease says. */
+export function liveClaims(): Set<string> {
+  const g = globalThis as LiveHolder;
+  g[liveKey] ??= new Set();
+  return g[liveKey]!;
+}
+
 export function instanceId(): string {
   return self().id;
 }
@@ -46,8 +56,15 @@ export async function ownerIsGone(owner: string | null): Promise<boolean> {
   return !row || Date.now() - row.lastSeenAt.getTime() > 60_000;
 }
 
-/** The last time a Gantry process other than this one was known alive (for intervals a crash left open). */
-export async function lastSignOfLifeBefore(): Promise<Date | null> {
+/**
+ * The last time a Gantry process other than this one was known alive (for intervals a crash left open): the named
+ * owner's heartbeat when known, else the latest of any other process.
+ */
+export async function lastSignOfLifeBefore(owner?: string | null): Promise<Date | null> {
+  if (owner) {
+    const row = await db().appInstance.findUnique({ where: { id: owner } });
+    if (row) return row.lastSeenAt;
+  }
   const row = await db().appInstance.findFirst({ where: { id: { not: instanceId() } }, orderBy: { lastSeenAt: "desc" } });
   return row?.lastSeenAt ?? null;
 }

@@ -55,7 +55,6 @@ export const ACTION_RULES: Record<Action, ActionRule> = {
 
 /** Statuses that hold GPUs, memory and CPUs: quota use and host headroom count these. */
 export const HOLDING_STATUSES: WorkspaceStatus[] = STATUSES.filter((s) => STATUS_RULES[s].holdsResources);
-export const TRANSITIONAL_STATUSES: WorkspaceStatus[] = STATUSES.filter((s) => STATUS_RULES[s].transitional);
 
 export function isStatus(s: string): s is WorkspaceStatus {
   return (STATUSES as readonly string[]).includes(s);

@@ -43,7 +43,7 @@ async function endTime(workspaceId: string, unit: Observed | null): Promise<Date
 }
 
 /** Brings one workspace in line with its unit, through the lifecycle runner. Claimed workspaces are left to their action. */
-export async function reconcileWorkspace(id: string, known?: Observed | null): Promise<void> {
+export async function reconcileWorkspace(id: string): Promise<void> {
   const ws = await db().workspace.findUnique({ where: { id }, include: { image: { select: { port: true } } } });
   if (!ws) return;
   const b = backend();
@@ -52,7 +52,7 @@ export async function reconcileWorkspace(id: string, known?: Observed | null): P
     if (!(await claimIsLive(ws))) await recoverClaim(id, RECONCILER);
     return;
   }
-  let unit = known === undefined ? (ws.containerId ? await b.observe(ws.containerId) : null) : known;
+  let unit = ws.containerId ? await b.observe(ws.containerId) : null;
   if (!unit && !ws.containerId) {
     // A crash between creating a unit and recording it: found by its deterministic name, and only if it is ours.
     const byName = await b.observe(ws.containerName);
@@ -60,7 +60,10 @@ export async function reconcileWorkspace(id: string, known?: Observed | null): P
   }
   const current = ws.status as WorkspaceStatus;
   if (unit?.running && !statusRule(current).holdsResources) {
-    // Started outside Gantry: its GPUs may belong to someone else now. Gantry's record wins.
+    // Started outside Gantry: its GPUs may belong to someone else now. Gantry's record wins — but only the record as it
+    // is now: a start that claimed the workspace since it was read above is starting this very container.
+    const now = await db().workspace.findUnique({ where: { id }, select: { status: true, actionId: true } });
+    if (!now || now.actionId || statusRule(now.status).holdsResources) return;
     log.warn("stopping a workspace container started outside Gantry", { workspaceId: id });
     await b.stop(unit.ref);
     await recordAudit(db(), { actor: RECONCILER, action: "workspace.container_stopped", targetType: "workspace", targetId: id, after: { container: unit.ref, why: "started outside Gantry" } });
@@ -91,16 +94,16 @@ export async function reconcileWorkspace(id: string, known?: Observed | null): P
   if (changed) log.info("reconciled workspace", { workspaceId: id, from: current, to: next.status });
 }
 
-/** Full pass: every workspace against the backend. Units with Gantry's labels but no workspace record are left alone. */
+/**
+ * Full pass: every workspace against the backend, each observed afresh when its turn comes (a list taken up front
+ * would call a unit made a moment later "gone"). Units with Gantry's labels but no workspace record are left alone.
+ */
 export async function reconcileAll(): Promise<void> {
-  const units = await backend().list();
-  const byRef = new Map(units.map((u) => [u.ref, u]));
   const workspaces = await db().workspace.findMany({ select: { id: true, containerId: true, status: true, actionId: true } });
   for (const ws of workspaces) {
     if (!ws.containerId && !statusRule(ws.status).holdsResources && !ws.actionId) continue;
-    const listed = ws.containerId ? byRef.get(ws.containerId) : undefined;
     try {
-      await reconcileWorkspace(ws.id, listed || !ws.containerId ? undefined : null);
+      await reconcileWorkspace(ws.id);
     } catch (e) {
       log.warn("reconcile failed", { workspaceId: ws.id, error: e });
     }

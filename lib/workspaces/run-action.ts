@@ -9,7 +9,7 @@ import { hostCapacity } from "../quotas/host-capacity";
 import { allocateGpus, checkAndPickResources } from "../quotas/reserve-resources";
 import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type Action, type WorkspaceStatus } from "./lifecycle";
 import { closeUsage, openUsage, type EndReason } from "./usage-ledger";
-import { instanceId, ownerIsGone } from "./instance";
+import { instanceId, lastSignOfLifeBefore, liveClaims, ownerIsGone } from "./instance";
 import { notifyWorkspace, notifyWorkspaceDeleted, publishWorkspace } from "./notify";
 import { loadWorkspace, toWorkspaceView, workspaceInclude, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
 
@@ -138,7 +138,10 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
       return { kind: "claimed" as const, ws: row, claim, gpuUuids };
     });
     if (result.kind === "no-op") return { kind: "no-op", view: toWorkspaceView(result.ws) };
-    if (result.kind === "claimed") return { kind: "claimed", ws: result.ws, claim: result.claim, gpuUuids: result.gpuUuids };
+    if (result.kind === "claimed") {
+      liveClaims().add(result.claim.id);
+      return { kind: "claimed", ws: result.ws, claim: result.claim, gpuUuids: result.gpuUuids };
+    }
     if (Date.now() > deadline) throw new ApiError("conflict", "Another action on this workspace did not finish within two minutes; try again.");
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -154,6 +157,7 @@ export async function runLaunch(
 ): Promise<WorkspaceView> {
   const claim = newClaim("launch", null);
   const made = await db().$transaction((tx) => create(tx, claimFields(claim)));
+  liveClaims().add(claim.id);
   const ws = (await loadWorkspace(made.id))!;
   return (await execute(ws, claim, made.gpuUuids, { ...opts, action: "launch" }))!;
 }
@@ -172,6 +176,7 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
   const rule = ACTION_RULES[claim.action];
   const controller = new AbortController();
   let createdRef: string | null = null;
+  let previousRemoved = false;
   let ticks = 0;
   let cancelled = false;
   // One timer per action: notices a cancel request (and aborts a pull), and renews the lease while the work runs.
@@ -217,29 +222,53 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
       });
     },
     async removedPrevious() {
+      previousRemoved = true;
       await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { containerId: null, upstream: null } });
     },
   };
 
+  let view: WorkspaceView | null;
   try {
-    const outcome = await opts.work(ctx);
-    clearInterval(timer);
-    const view = await finish(ws, claim, outcome, opts, gpuUuids);
-    opts.after?.();
-    return view;
-  } catch (e) {
-    clearInterval(timer);
-    const cancel = e instanceof ActionCancelled ? e : controller.signal.aborted ? new ActionCancelled("cancelled") : null;
-    await rollback(ws, claim, { error: cancel ?? e, createdRef }, opts.actor).catch((err) => log.error("rollback failed", { workspaceId: ws.id, error: err }));
-    if (cancel) {
-      await notifyWorkspace(ws.id);
-      throw new ApiError("conflict", `The ${claim.action} was cancelled: the workspace is being deleted.`);
+    try {
+      const outcome = await opts.work(ctx);
+      view = await finish(ws, claim, outcome, opts, gpuUuids);
+    } catch (e) {
+      const cancel = e instanceof ActionCancelled ? e : controller.signal.aborted ? new ActionCancelled("cancelled") : null;
+      await rollback(ws, claim, { error: cancel ?? e, createdRef, previousRemoved }, opts.actor).catch((err) =>
+        log.error("rollback failed", { workspaceId: ws.id, error: err }),
+      );
+      if (cancel) {
+        await notifyWorkspace(ws.id);
+        throw new ApiError("conflict", `The ${claim.action} was cancelled: the workspace is being deleted.`);
+      }
+      if (isApiError(e) && e.code === "docker_unavailable") {
+        // The claim had been taken, so something may have changed: say so rather than "nothing was changed".
+        throw new ApiError("docker_unavailable", `The Docker engine stopped answering during the ${claim.action}; the workspace's status says where it was left. Try again once the engine is back.`);
+      }
+      if (rule.onFailure === "restore" || failedBeforeChange(claim, { createdRef, previousRemoved })) {
+        if (isApiError(e)) throw e;
+        log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
+        throw new ApiError("conflict", `Could not ${rule.verb} the workspace: ${firstLine(e)}. It is as it was; try again.`);
+      }
+      if (!isApiError(e)) log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
+      view = await notifyWorkspace(ws.id);
     }
-    const dockerDown = isApiError(e) && e.code === "docker_unavailable";
-    if (rule.onFailure === "restore" || dockerDown) throw e;
-    if (!isApiError(e)) log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
-    return notifyWorkspace(ws.id);
+  } finally {
+    // The lease is renewed until the very last write, and the claim stays known as live in this process until then.
+    clearInterval(timer);
+    liveClaims().delete(claim.id);
   }
+  opts.after?.();
+  return view;
+}
+
+function firstLine(e: unknown): string {
+  return ((e as Error)?.message ?? String(e)).split("\n")[0].slice(0, 300);
+}
+
+/** A reset that failed before it removed the old unit (e.g. its new image could not be pulled) changed nothing. */
+function failedBeforeChange(claim: Claim, f: { createdRef: string | null; previousRemoved: boolean }): boolean {
+  return claim.action === "reset" && !f.createdRef && !f.previousRemoved;
 }
 
 /** Writes the final status: one transaction for status, resources and the usage ledger. */
@@ -303,21 +332,28 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
   return publishWorkspace(row);
 }
 
-type Failure = { error: unknown; createdRef: string | null };
+type Failure = { error: unknown; createdRef: string | null; previousRemoved: boolean };
 
 /**
  * Backs an action out. A stop or delete that failed puts the status back (nothing changed in the backend that matters:
  * the workspace still holds its resources). A launch, start or reset that failed or was cancelled removes the unit it
- * made, releases the resources and ends in "error" (or "stopped" when cancelled); a launch refused before anything
- * existed leaves no trace.
+ * made, releases the resources and ends in "error" (or "stopped" when cancelled). A reset that failed before it removed
+ * the old unit puts the status back too, releasing only what its own claim reserved.
  */
 async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor): Promise<void> {
   const rule = ACTION_RULES[claim.action];
   const cancelled = f.error instanceof ActionCancelled;
   const gone = cancelled && (f.error as ActionCancelled).why === "gone";
   const b = backend();
-  if (rule.onFailure === "restore" && !cancelled) {
-    await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status: claim.from ?? "error", statusMessage: claim.fromMessage ?? "", ...SETTLED } });
+  const unchanged = failedBeforeChange(claim, f);
+  if ((rule.onFailure === "restore" || unchanged) && !cancelled) {
+    const from = claim.from ?? "error";
+    const message = unchanged ? `The reset failed and changed nothing: ${isApiError(f.error) ? f.error.message : firstLine(f.error)}` : (claim.fromMessage ?? "");
+    await db().$transaction(async (tx) => {
+      const { count } = await tx.workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status: from, statusMessage: message, ...SETTLED } });
+      // What this claim reserved (a reset of a stopped workspace) goes back; what the workspace held before stays.
+      if (count > 0 && !STATUS_RULES[from].holdsResources) await tx.gpuAllocation.deleteMany({ where: { workspaceId: ws.id } });
+    });
     await notifyWorkspace(ws.id);
     return;
   }
@@ -368,6 +404,8 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor
 /** Is the claim on this row held by an action that is still alive (here or in another Gantry process)? */
 export async function claimIsLive(row: { actionId: string | null; actionOwner: string | null; actionLeaseUntil: Date | null }): Promise<boolean> {
   if (!row.actionId) return false;
+  // Our own claims are known exactly, whatever the lease says (a Docker call can outlast it).
+  if (row.actionOwner === instanceId()) return liveClaims().has(row.actionId);
   if (!row.actionLeaseUntil || row.actionLeaseUntil.getTime() < Date.now()) return false;
   return !(await ownerIsGone(row.actionOwner));
 }
@@ -416,6 +454,16 @@ export async function recoverClaim(id: string, actor: Actor): Promise<void> {
   const claim = newClaim(interrupted, null);
   const { count } = await db().workspace.updateMany({ where: { id, actionId: row.actionId }, data: claimFields(claim) });
   if (count === 0) return;
+  liveClaims().add(claim.id);
+  try {
+    await settleInterrupted(row, claim, interrupted, actor);
+  } finally {
+    liveClaims().delete(claim.id);
+  }
+}
+
+async function settleInterrupted(row: WorkspaceRow & { actionOwner: string | null }, claim: Claim, interrupted: Action, actor: Actor): Promise<void> {
+  const id = row.id;
   log.warn("recovering an interrupted action", { workspaceId: id, action: interrupted, status: row.status });
   const b = backend();
   const held = row.allocations.map((a) => a.gpuUuid).sort();
@@ -440,31 +488,42 @@ export async function recoverClaim(id: string, actor: Actor): Promise<void> {
       }
     });
 
+  // When the workspace stopped holding: now if its unit still ran until this process stopped it; Docker's FinishedAt if
+  // it had stopped already; the dead process's last heartbeat if the unit is gone and Docker knows nothing.
+  const endedAt = async () => (unit?.running ? new Date() : (unit?.finishedAt ?? (await lastSignOfLifeBefore(row.actionOwner)) ?? new Date()));
+
   if (interrupted === "delete") {
+    const at = await endedAt();
     if (unit) await b.remove(unit.ref);
     await db().$transaction(async (tx) => {
-      await closeUsage(tx, id, new Date(), "deleted");
-      await tx.workspace.deleteMany({ where: { id, actionId: claim.id } });
+      const { count } = await tx.workspace.deleteMany({ where: { id, actionId: claim.id } });
+      if (count > 0) await closeUsage(tx, id, at, "deleted");
     });
     notifyWorkspaceDeleted(row.userId, id);
     return;
   }
   if (interrupted === "stop") {
+    const at = await endedAt();
     if (unit) await b.stop(unit.ref);
-    await settle("stopped", "", { containerId: unit?.ref ?? null }, "stopped");
+    await settle("stopped", "", { containerId: unit?.ref ?? null }, "stopped", at);
   } else if (unit?.running && sameSet(unit.gpuUuids, held) && held.length === row.gpus) {
     const image = await db().image.findUnique({ where: { id: row.imageId }, select: { port: true } });
+    // An interrupted reset whose new unit runs: the old unit's interval ends where the new one begins.
+    if (interrupted === "reset") await db().$transaction((tx) => closeUsage(tx, id, unit!.startedAt ?? new Date(), "reset"));
     await settle("running", "", { containerId: unit.ref, upstream: unit.address && image ? b.upstreamUrl(unit.address, image.port) : null, startedAt: unit.startedAt ?? new Date() });
   } else {
+    const at = await endedAt();
     if (unit) await (interrupted === "start" ? b.stop(unit.ref) : b.remove(unit.ref));
     const left = interrupted === "start" && unit ? unit.ref : null;
-    await settle("error", `Gantry was restarted while this workspace was ${STATUS_RULES[row.status as WorkspaceStatus]?.doing ?? "changing"}; start or reset it again. Files in /workspace are kept.`, { containerId: left }, "crash", unit?.finishedAt ?? undefined);
+    await settle("error", `Gantry was restarted while this workspace was ${STATUS_RULES[row.status as WorkspaceStatus]?.doing ?? "changing"}; start or reset it again. Files in /workspace are kept.`, { containerId: left }, "crash", at);
   }
   await notifyWorkspace(id);
 }
 
 const INTERRUPTED_BY_STATUS: Record<string, Action> = { pulling: "launch", starting: "start", stopping: "stop", resetting: "reset", deleting: "delete" };
 
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+/** The same GPUs, in any order. */
+export function sameSet(a: string[], b: string[]): boolean {
+  const sb = [...b].sort();
+  return a.length === b.length && [...a].sort().every((x, i) => x === sb[i]);
 }

@@ -2,12 +2,8 @@ import type { Caller } from "../auth/caller";
 import { backend } from "../backend/backend";
 import { scopeFor } from "./find-workspace";
 import { pinnedImage, provision, recordUpstream } from "./provision";
-import { runAction } from "./run-action";
+import { runAction, sameSet } from "./run-action";
 import type { WorkspaceView } from "./workspace-view";
-
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
 
 /**
  * Starts a stopped workspace again: quota and GPUs are taken anew (its previous GPUs if free). If the GPUs differ

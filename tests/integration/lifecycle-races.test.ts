@@ -203,4 +203,22 @@ describe("racing pairs of actions on one workspace with GPUs", () => {
       expect((gpus.body as { workspaceId: string | null }[]).filter((x) => x.workspaceId === r.body.id)).toEqual([]);
     }
   });
+
+  it("a reset whose new image cannot be pulled changes nothing: the old container keeps running with its GPUs", async () => {
+    const catalogId = await g.addImage({ name: unique("movable"), ref: BUSYBOX_IMAGE, command: QUICK_STOP_COMMAND });
+    const r = await g.api("/api/workspaces", { token: owner.token, json: { name: unique("keeper"), imageId: catalogId, gpus: 2, memoryGb: 0.5, cpus: 0.5 } });
+    expect(r.status, r.text).toBe(201);
+    const before = r.body;
+    // The admin points the catalog entry at an image no registry has: the reset must pull it, and cannot.
+    const moved = await g.api(`/api/admin/images/${catalogId}`, { token: g.adminToken, method: "PATCH", json: { ref: "127.0.0.1:1/nowhere/image:1" } });
+    expect(moved.status, moved.text).toBe(200);
+    const reset = await g.api(`/api/workspaces/${before.id}/reset`, { token: owner.token, method: "POST" });
+    expect(reset.status, reset.text).toBe(409);
+    expect(reset.body.error.message).toMatch(/registry|pull/i);
+    const after = (await g.api(`/api/workspaces/${before.id}`, { token: owner.token })).body;
+    expect({ status: after.status, containerId: after.containerId, gpus: after.gpuDevices }).toEqual({ status: "running", containerId: before.containerId, gpus: before.gpuDevices });
+    expect(after.statusMessage).toMatch(/reset failed and changed nothing/i);
+    await check([owner.id]);
+    await clearWorkspaces(owner);
+  });
 });
