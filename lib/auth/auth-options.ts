@@ -5,7 +5,8 @@ import { db } from "../db/client";
 import { authSecret } from "./secret";
 import { verifyPassword } from "./password";
 import { clientAddress } from "./client-address";
-import { isLoginBlocked, recordLoginFailure, recordLoginSuccess } from "./login-throttle";
+import { loginThrottle, recordLoginFailure, recordLoginSuccess } from "./login-throttle";
+import { recordAudit } from "../audit/record-audit";
 import { SESSION_MAX_AGE_S, newSessionClaims, revokeSession } from "./session-revocation";
 
 // Bounded before anything else happens: an oversized value is never hashed, looked up or logged.
@@ -30,16 +31,20 @@ export function authOptions(): NextAuthOptions {
           if (!parsed.success) return null;
           const { email, password } = parsed.data;
           const address = clientAddress(req?.headers ?? {});
-          if (await isLoginBlocked(email, address)) {
+          const throttle = await loginThrottle(email, address);
+          if (throttle) {
+            await recordAudit(db(), { actor: null, action: "auth.sign_in_throttled", targetType: "account", targetId: email, after: { email, address, limit: throttle } });
             throw new Error("Too many failed sign-in attempts. Wait 15 minutes and try again.");
           }
           const user = await db().user.findUnique({ where: { email } });
           const ok = await verifyPassword(password, user?.passwordHash);
           if (!user || !ok || user.disabled) {
             await recordLoginFailure(email, address);
+            const reason = !user ? "unknown account" : !ok ? "wrong password" : "account disabled";
+            await recordAudit(db(), { actor: null, action: "auth.sign_in_failed", targetType: "account", targetId: email, after: { email, address, reason } });
             return null;
           }
-          await recordLoginSuccess(email);
+          await recordLoginSuccess(email, address);
           return { id: user.id, email: user.email, name: user.name, epoch: user.sessionEpoch };
         },
       }),

@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CookieJar } from "../helpers/http-session";
 import { SETUP_TIMEOUT_MS, expectErrorShape, expectNoSecrets, rand, serverLog, startSecurityEnv, type LoginResult, type Principal, type SecurityEnv } from "../helpers/security";
 
-// Sign-in through next-auth's real credentials flow: throttled per account and per client address, forwarding headers
+// Sign-in through next-auth's real credentials flow: throttled per (account, client address) and per client address —
+// never per account alone, so nobody can lock another person out — with every failure and throttle audited; forwarding headers
 // believed only from a configured proxy, oversized values refused without reaching the log, and a new session id
 // at every sign-in. The throttle lives in the server's memory, so each describe block has a server of its own.
 
-const ACCOUNT_LIMIT = 5;
+const PAIR_LIMIT = 5;
 const ADDRESS_LIMIT = 30;
 
 function throttled(r: LoginResult): boolean {
@@ -91,8 +92,8 @@ describe("without a trusted proxy (GANTRY_TRUSTED_PROXIES unset)", () => {
     expect(log).not.toContain("p".repeat(100));
   });
 
-  it("per account: after 5 failures even the right password is refused; other accounts are not affected", async () => {
-    for (let i = 0; i < ACCOUNT_LIMIT; i++) {
+  it("per (account, address): after 5 failures from here even the right password is refused here; other accounts are not affected", async () => {
+    for (let i = 0; i < PAIR_LIMIT; i++) {
       const r = await env.login(alice.email, `wrong-${i}`);
       failures++;
       expect(r.ok).toBe(false);
@@ -155,14 +156,43 @@ describe("behind a trusted proxy (GANTRY_TRUSTED_PROXIES=127.0.0.1)", () => {
     await env?.cleanup();
   }, SETUP_TIMEOUT_MS);
 
-  it("the per-account limit holds whatever address the failures come from", async () => {
-    for (let i = 0; i < ACCOUNT_LIMIT; i++) {
-      const r = await env.login(alice.email, `wrong-${i}`, { headers: { "x-forwarded-for": ip(++n) } });
+  it("no lock-out as a service: failures against an account from one address do not keep its owner out from another", async () => {
+    const attacker = ip(++n);
+    for (let i = 0; i < PAIR_LIMIT; i++) {
+      const r = await env.login(alice.email, `wrong-${i}`, { headers: { "x-forwarded-for": attacker } });
       expect(r.ok).toBe(false);
+      expect(throttled(r)).toBe(false);
     }
-    const right = await env.login(alice.email, alice.password, { headers: { "x-forwarded-for": ip(++n) } });
-    expect(right.ok).toBe(false);
-    expect(throttled(right)).toBe(true);
+    // The attacker's address is throttled for this account, even with the right password …
+    const fromAttacker = await env.login(alice.email, alice.password, { headers: { "x-forwarded-for": attacker } });
+    expect(fromAttacker.ok).toBe(false);
+    expect(throttled(fromAttacker)).toBe(true);
+    // … and alice, from her own address, signs in. So does a guess spread over many addresses: each has its own budget.
+    const fromAlice = await env.login(alice.email, alice.password, { headers: { "x-forwarded-for": ip(++n) } });
+    expect(fromAlice.ok).toBe(true);
+    for (let i = 0; i < PAIR_LIMIT + 2; i++) {
+      const r = await env.login(alice.email, `wrong-spread-${i}`, { headers: { "x-forwarded-for": ip(++n) } });
+      expect(throttled(r)).toBe(false);
+    }
+    expect((await env.login(alice.email, alice.password, { headers: { "x-forwarded-for": ip(++n) } })).ok).toBe(true);
+  });
+
+  it("every failed sign-in and every throttled one is in the audit log, with the address it came from", async () => {
+    const where = ip(++n);
+    await env.login(carol.email, "wrong-for-the-audit", { headers: { "x-forwarded-for": where } });
+    await env.login(`nobody-${rand()}@gantry.test`, "wrong", { headers: { "x-forwarded-for": where } });
+    const audit = await env.req<{ events: { action: string; targetId: string | null; after: { email: string; address: string; reason?: string; limit?: string } | null }[] }>(
+      "/api/admin/audit?pageSize=200",
+      { token: env.admin.token },
+    );
+    const failed = audit.body.events.filter((e) => e.action === "auth.sign_in_failed" && e.after?.address === where);
+    expect(failed.map((e) => e.after?.reason).sort()).toEqual(["unknown account", "wrong password"]);
+    expect(failed.map((e) => e.after?.email)).toContain(carol.email);
+    const throttledEvents = audit.body.events.filter((e) => e.action === "auth.sign_in_throttled");
+    expect(throttledEvents.length).toBeGreaterThan(0);
+    expect(throttledEvents[0].after).toMatchObject({ email: expect.any(String), address: expect.any(String), limit: expect.stringMatching(/^(account-address|address)$/) });
+    // Never the password that was tried.
+    expect(JSON.stringify(audit.body)).not.toContain("wrong-for-the-audit");
   });
 
   it("X-Forwarded-For is honoured: one client address is throttled, others are not", async () => {
