@@ -4,6 +4,7 @@ import { checkDatabase, migrateDatabase } from "../lib/startup/preflight";
 import { createUser } from "../lib/users/create-user";
 import { findUserByEmail, listUsers, updateUser } from "../lib/users/update-user";
 import { createApiToken } from "../lib/auth/api-tokens";
+import { systemActor } from "../lib/audit/record-audit";
 import { addImage, listImages } from "../lib/images/catalog";
 import { disconnectDb } from "../lib/db/client";
 
@@ -75,7 +76,7 @@ async function run(argv: string[]): Promise<void> {
       const f = flags(rest, { email: { type: "string" }, name: { type: "string" } }, ["email"]);
       const user = await requireUser(f.email!);
       if (user.disabled) throw new UsageError(`${user.email} is disabled`);
-      const token = await createApiToken(user.id, f.name ?? "cli");
+      const token = await createApiToken(user.id, f.name ?? "cli", systemActor("cli"));
       console.log(`token for ${user.email} (shown once):`);
       console.log(token.token);
       return;

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { db } from "../db/client";
 import { notFound } from "../errors";
+import { recordAudit, type Actor } from "../audit/record-audit";
 
 const TOKEN_PREFIX = "gnt_";
 
@@ -13,11 +14,15 @@ export type ApiTokenView = { id: string; name: string; prefix: string; createdAt
 const viewSelect = { id: true, name: true, prefix: true, createdAt: true, lastUsedAt: true } as const;
 
 /** Creates a personal token; the plain token is returned this once and only its hash is stored. */
-export async function createApiToken(userId: string, name: string): Promise<ApiTokenView & { token: string }> {
+export async function createApiToken(userId: string, name: string, actor: Actor): Promise<ApiTokenView & { token: string }> {
   const token = TOKEN_PREFIX + crypto.randomBytes(32).toString("base64url");
-  const row = await db().apiToken.create({
-    data: { userId, name, tokenHash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) },
-    select: viewSelect,
+  const row = await db().$transaction(async (tx) => {
+    const made = await tx.apiToken.create({
+      data: { userId, name, tokenHash: hashToken(token), prefix: token.slice(0, TOKEN_PREFIX.length + 6) },
+      select: viewSelect,
+    });
+    await recordAudit(tx, { actor, action: "token.create", targetType: "user", targetId: userId, after: { id: made.id, name, prefix: made.prefix } });
+    return made;
   });
   return { ...row, token };
 }
@@ -26,10 +31,14 @@ export function listApiTokens(userId: string): Promise<ApiTokenView[]> {
   return db().apiToken.findMany({ where: { userId }, select: viewSelect, orderBy: { createdAt: "desc" } });
 }
 
-export async function revokeApiToken(userId: string, id: string): Promise<void> {
-  // Ownership is part of the query: someone else's token simply does not exist for this caller.
-  const { count } = await db().apiToken.deleteMany({ where: { id, userId } });
-  if (count === 0) throw notFound("No such token.");
+export async function revokeApiToken(userId: string, id: string, actor: Actor): Promise<void> {
+  await db().$transaction(async (tx) => {
+    // Ownership is part of the query: someone else's token simply does not exist for this caller.
+    const token = await tx.apiToken.findFirst({ where: { id, userId }, select: { id: true, name: true, prefix: true } });
+    if (!token) throw notFound("No such token.");
+    await tx.apiToken.delete({ where: { id } });
+    await recordAudit(tx, { actor, action: "token.revoke", targetType: "user", targetId: userId, before: token });
+  });
 }
 
 /** The active user a token belongs to, or null. */

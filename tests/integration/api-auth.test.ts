@@ -163,6 +163,29 @@ describe("/api/tokens", () => {
     expect(after.map((t) => t.id)).not.toContain(created.id);
   });
 
+  it("audits every token created (API and CLI) and revoked, with who did it and never the token", async () => {
+    const { default: Database } = await import("better-sqlite3");
+    const conn = new Database(dataDir.databaseFile, { readonly: true });
+    try {
+      const rows = conn.prepare("SELECT action, actorEmail, targetId, before, after FROM AuditEvent WHERE action LIKE 'token.%' ORDER BY at").all() as {
+        action: string;
+        actorEmail: string | null;
+        before: string | null;
+        after: string | null;
+      }[];
+      expect(rows.filter((r) => r.action === "token.create" && r.actorEmail === "system:cli").length).toBeGreaterThan(0);
+      const byApi = rows.filter((r) => r.action === "token.create" && r.actorEmail === ALICE.email);
+      expect(byApi.length).toBeGreaterThan(0);
+      expect(JSON.parse(byApi[0].after!)).toMatchObject({ id: expect.any(String), name: expect.any(String), prefix: expect.stringMatching(/^gnt_/) });
+      const revoked = rows.filter((r) => r.action === "token.revoke" && r.actorEmail === ALICE.email);
+      expect(revoked.length).toBe(1);
+      expect(JSON.parse(revoked[0].before!)).toMatchObject({ id: expect.any(String), prefix: expect.stringMatching(/^gnt_/) });
+      expect(JSON.stringify(rows)).not.toMatch(/gnt_[A-Za-z0-9_-]{20,}/);
+    } finally {
+      conn.close();
+    }
+  });
+
   it("answers 404 for someone else's token id and leaves it working", async () => {
     const bobs = (await (await api("/api/tokens", { token: bobToken })).json()) as { id: string }[];
     expect(bobs).toHaveLength(1);

@@ -11,5 +11,5 @@ export const GET = withUser(async (_req, { caller }) => listApiTokens(caller.id)
 
 export const POST = withUser(async (req, { caller }) => {
   const { name } = await readJson(req, createTokenSchema);
-  return created(await createApiToken(caller.id, name));
+  return created(await createApiToken(caller.id, name, caller));
 });

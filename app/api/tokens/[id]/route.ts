@@ -5,6 +5,6 @@ import { revokeApiToken } from "@/lib/auth/api-tokens";
 export const dynamic = "force-dynamic";
 
 export const DELETE = withUser(async (_req, { caller, params }) => {
-  await revokeApiToken(caller.id, params.id);
+  await revokeApiToken(caller.id, params.id, caller);
   return new NextResponse(null, { status: 204 });
 });
