@@ -53,8 +53,11 @@ export type ExecResult = { exitCode: number; stdout: string; stderr: string };
 
 export interface WorkspaceBackend {
   readonly name: string;
-  /** The deterministic name of a workspace's unit (unique; the backend may shape it to its own rules). */
-  unitName(ws: { id: string; ownerEmail: string; name: string }): string;
+  /**
+   * A name for a new workspace's unit, chosen once at launch and kept with the workspace (unique). Other workspaces may
+   * be able to resolve it, so it must not carry the owner, the workspace's name or its id.
+   */
+  unitName(): string;
   /** True when the engine answers within a couple of seconds. */
   ping(timeoutMs?: number): Promise<boolean>;
   capacity(): Promise<Capacity>;

@@ -19,7 +19,7 @@ import {
 } from "./containers";
 import { inspectImage, pullImage, PullError } from "./images";
 import { LABEL, MANAGED_FILTER } from "./labels";
-import { containerNameFor, userVolumeName } from "./names";
+import { newContainerName, userVolumeName } from "./names";
 
 // What rarely changes is asked of Docker once per process: the workspace network and each user's volume. When it
 // turns out stale (someone removed the network by hand), the create that fails says so and is retried once.
@@ -166,7 +166,7 @@ function splitStreams(buf: Buffer): { stdout: string; stderr: string } {
 
 export const dockerBackend: WorkspaceBackend = {
   name: "docker",
-  unitName: (ws) => containerNameFor(ws.ownerEmail, ws.name, ws.id),
+  unitName: () => newContainerName(),
   ping: (timeoutMs) => pingDocker(timeoutMs),
   capacity: () => hostResources(),
   image: (ref) => inspectImage(ref),

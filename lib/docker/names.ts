@@ -1,19 +1,10 @@
-// Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]*. Whatever a user types (unicode, spaces, punctuation) is
-// folded to a short ASCII slug for readability; the workspace id makes the name collision-free.
-export function slug(text: string, max: number): string {
-  const s = text
-    .normalize("NFKD")
-    .replace(/[\u0300-\u036f]/g, "")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, max)
-    .replace(/-+$/, "");
-  return s || "x";
-}
+import crypto from "node:crypto";
 
-export function containerNameFor(userEmail: string, workspaceName: string, workspaceId: string): string {
-  return `gantry-${slug(userEmail.split("@")[0], 16)}-${slug(workspaceName, 24)}-${workspaceId}`;
+// A container's name is all that Docker's embedded DNS tells another workspace on the same network (a reverse lookup
+// of its address). So it carries nothing about its owner or workspace — no email, no workspace name, and not the
+// workspace id either (that is what a grant or proxy URL names): a random name, stored with the workspace.
+export function newContainerName(): string {
+  return `gantry-${crypto.randomBytes(6).toString("hex")}`;
 }
 
 /** One persistent volume per user, mounted at /workspace in each of their workspaces. */

@@ -53,7 +53,7 @@ export async function launchWorkspace(caller: Caller, input: LaunchWorkspaceInpu
             cpus: data.cpus,
             status: local ? "starting" : "pulling",
             statusMessage: local ? "" : `Pulling ${image.ref}`,
-            containerName: b.unitName({ id, ownerEmail: owner.email, name: data.name }),
+            containerName: b.unitName(),
             jupyterToken: newJupyterToken(),
             ...claim,
           },

@@ -19,7 +19,7 @@ function spec(over: Partial<WorkspaceSpec> = {}): WorkspaceSpec {
   return {
     workspaceId,
     userId,
-    name: b.unitName({ id: workspaceId, ownerEmail: "contract@gantry.test", name: "contract" }),
+    name: b.unitName(),
     image: { id: "", user: "", env: [] },
     commandTemplate: QUICK_STOP_COMMAND,
     port: 8888,
