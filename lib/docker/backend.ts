@@ -84,6 +84,22 @@ async function createWorkspaceContainer(spec: WorkspaceSpec): Promise<string> {
   }
 }
 
+/**
+ * Starts a unit. Docker 20.10 accepts a create whose network is missing and fails only at the start ("network … not
+ * found"): so the start, too, re-creates a network someone removed by hand, and tries once more.
+ */
+async function startUnit(ref: string): Promise<void> {
+  try {
+    await startContainer(ref);
+  } catch (e) {
+    if (!isMissingNetwork(e)) throw e;
+    ensured.network = false;
+    await ensureWorkspaceNetwork();
+    ensured.network = true;
+    await startContainer(ref);
+  }
+}
+
 type DockerEvent = { Type?: string; Action?: string; Actor?: { Attributes?: Record<string, string> } };
 
 function watchEvents(onEvent: (e: BackendEvent) => void, onConnect: () => void): () => void {
@@ -179,7 +195,7 @@ export const dockerBackend: WorkspaceBackend = {
     }
   },
   create: createWorkspaceContainer,
-  start: (ref) => startContainer(ref),
+  start: startUnit,
   stop: (ref, graceS) => stopContainer(ref, graceS),
   remove: (ref) => removeContainer(ref),
   async observe(refOrName) {
