@@ -28,6 +28,7 @@ export default defineConfig({
           environment: "node",
           include: ["tests/integration/**/*.test.ts"],
           globalSetup: ["tests/integration/global-setup.ts"],
+          setupFiles: ["tests/helpers/localhost-names.ts"],
           // The files share one Docker engine (and a 2-core CI machine); each starts real server processes.
           fileParallelism: false,
           testTimeout: 120_000,

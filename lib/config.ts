@@ -36,9 +36,17 @@ export const config = {
     url.port = String(this.proxyPort);
     return url.origin;
   },
-  /** "{id}.ws.example.com": each workspace on a host (and so an origin) of its own; unset, all share the proxy URL's. */
+  /**
+   * "{id}.ws.example.com": each workspace on a host (and so an origin) of its own. Unset, a dashboard on `localhost`
+   * (with no GANTRY_PROXY_URL) gives each workspace `<id>.localhost`, which browsers resolve to the loopback address
+   * (RFC 6761), so per-workspace origins cost nothing there; anywhere else all workspaces share the proxy URL's
+   * origin. "none" keeps the shared origin even on localhost (for a browser that does not resolve *.localhost).
+   */
   get proxyHostPattern(): string | null {
-    return process.env.GANTRY_PROXY_HOST_PATTERN?.trim() || null;
+    const set = process.env.GANTRY_PROXY_HOST_PATTERN?.trim();
+    if (set) return set.toLowerCase() === "none" ? null : set;
+    if (process.env.GANTRY_PROXY_URL) return null;
+    return new URL(this.publicUrl).hostname === "localhost" ? "{id}.localhost" : null;
   },
   get nvidiaSmi(): string {
     return process.env.GANTRY_NVIDIA_SMI ?? "nvidia-smi";

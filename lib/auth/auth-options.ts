@@ -7,6 +7,7 @@ import { verifyPassword } from "./password";
 import { clientAddress } from "./client-address";
 import { loginThrottle, recordLoginFailure, recordLoginSuccess } from "./login-throttle";
 import { recordAudit } from "../audit/record-audit";
+import { publish } from "../events/bus";
 import { SESSION_MAX_AGE_S, newSessionClaims, revokeSession } from "./session-revocation";
 
 // Bounded before anything else happens: an oversized value is never hashed, looked up or logged.
@@ -52,7 +53,10 @@ export function authOptions(): NextAuthOptions {
     events: {
       // Signing out ends this session on the server too: a copy of the cookie stops working with the original.
       async signOut({ token }) {
-        if (token) await revokeSession(token);
+        if (!token) return;
+        await revokeSession(token);
+        // The proxy drops what it knows of this user's sessions: their workspace pages and sockets end too.
+        if (typeof token.sub === "string") publish({ type: "user-changed", userId: token.sub });
       },
     },
     callbacks: {

@@ -9,12 +9,24 @@ import { userForToken } from "./api-tokens";
 import { isSessionRevoked, sessionExpired, type SessionClaims } from "./session-revocation";
 
 export type Role = "admin" | "user";
-export type Caller = { id: string; email: string; name: string; role: Role; via: "session" | "token" };
+export type Caller = {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  via: "session" | "token";
+  /** The browser session behind a "session" caller (what a workspace's proxy session is tied to). */
+  session?: { sid: string; authTime: number; epoch: number };
+};
 
 type UserRow = { id: string; email: string; name: string; role: string; disabled: boolean; sessionEpoch: number };
 
-function toCaller(user: UserRow, via: Caller["via"]): Caller {
-  return { id: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "user", via };
+function toCaller(user: UserRow, via: Caller["via"], claims?: SessionToken): Caller {
+  const caller: Caller = { id: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "user", via };
+  if (claims && typeof claims.sid === "string" && typeof claims.authTime === "number") {
+    caller.session = { sid: claims.sid, authTime: claims.authTime, epoch: user.sessionEpoch };
+  }
+  return caller;
 }
 
 type SessionToken = SessionClaims & { sub?: unknown; epoch?: unknown };
@@ -40,7 +52,7 @@ export async function resolveCaller(req: NextRequest): Promise<Caller | null> {
   const jwt = await getToken({ req, secret: authSecret() });
   if (!jwt) return null;
   const user = await userForSession(jwt);
-  return user ? toCaller(user, "session") : null;
+  return user ? toCaller(user, "session", jwt) : null;
 }
 
 /**
@@ -57,6 +69,7 @@ export async function stillSameCaller(req: NextRequest, caller: Caller): Promise
 export async function currentUser(): Promise<Caller | null> {
   const session = await getServerSession(authOptions());
   const claims = session?.user as { id?: string; epoch?: number; sid?: string; authTime?: number } | undefined;
-  const user = await userForSession(claims && { sub: claims.id, epoch: claims.epoch, sid: claims.sid, authTime: claims.authTime });
-  return user ? toCaller(user, "session") : null;
+  const token = claims && { sub: claims.id, epoch: claims.epoch, sid: claims.sid, authTime: claims.authTime };
+  const user = await userForSession(token);
+  return user ? toCaller(user, "session", token) : null;
 }

@@ -5,7 +5,8 @@ import { AccessCache, KeyedCache, USER_TTL_MS, WORKSPACE_TTL_MS, type AccessLoad
 function fakeDb() {
   const workspaces = new Map<string, WorkspaceAccess>();
   const users = new Map<string, UserAccess>();
-  const reads = { workspace: 0, user: 0, settings: 0 };
+  const reads = { workspace: 0, user: 0, settings: 0, session: 0 };
+  const revoked = new Set<string>();
   let adminAccess = false;
   let gate: Promise<void> | null = null;
   // Each read copies the row as it is when the read starts, like a database read that a later write does not change.
@@ -21,6 +22,10 @@ function fakeDb() {
   const loaders: AccessLoaders = {
     workspace: reader(workspaces, "workspace"),
     user: reader(users, "user"),
+    async sessionRevoked(sid) {
+      reads.session++;
+      return revoked.has(sid);
+    },
     async adminAccess() {
       reads.settings++;
       return adminAccess;
@@ -29,6 +34,7 @@ function fakeDb() {
   return {
     workspaces,
     users,
+    revoked,
     reads,
     loaders,
     setAdminAccess: (v: boolean) => (adminAccess = v),
@@ -49,14 +55,14 @@ describe("AccessCache", () => {
   it("reads a workspace, a user and the setting once, then answers from memory", async () => {
     const f = fakeDb();
     f.workspaces.set("ws1", running("u1"));
-    f.users.set("u1", { disabled: false, role: "user" });
+    f.users.set("u1", { disabled: false, role: "user", sessionEpoch: 0 });
     const cache = new AccessCache(f.loaders);
     for (let i = 0; i < 5; i++) {
       expect(await cache.workspace("ws1")).toMatchObject({ ownerId: "u1", target: "http://172.18.0.2:8888" });
-      expect(await cache.user("u1")).toEqual({ disabled: false, role: "user" });
+      expect(await cache.user("u1")).toEqual({ disabled: false, role: "user", sessionEpoch: 0 });
       expect(await cache.adminAccess()).toBe(false);
     }
-    expect(f.reads).toEqual({ workspace: 1, user: 1, settings: 1 });
+    expect(f.reads).toEqual({ workspace: 1, user: 1, settings: 1, session: 0 });
   });
 
   it("drops a workspace on its workspace event (new container, new address) and on its deletion", async () => {
@@ -81,17 +87,17 @@ describe("AccessCache", () => {
     const f = fakeDb();
     f.workspaces.set("ws1", running("u1"));
     f.workspaces.set("ws2", running("u2"));
-    f.users.set("u1", { disabled: false, role: "admin" });
-    f.users.set("u2", { disabled: false, role: "user" });
+    f.users.set("u1", { disabled: false, role: "admin", sessionEpoch: 0 });
+    f.users.set("u2", { disabled: false, role: "user", sessionEpoch: 0 });
     const cache = new AccessCache(f.loaders);
     await Promise.all([cache.workspace("ws1"), cache.workspace("ws2"), cache.user("u1"), cache.user("u2")]);
     cache.handle({ type: "pull-progress", userId: "u1", workspaceId: "ws1", image: "x", bytesDone: 1, bytesTotal: 2, layersDone: 0, layersTotal: 1 });
     expect(f.reads).toMatchObject({ workspace: 2, user: 2 });
 
-    f.users.set("u1", { disabled: false, role: "user" });
+    f.users.set("u1", { disabled: false, role: "user", sessionEpoch: 0 });
     cache.handle({ type: "user-changed", userId: "u1" });
-    expect(await cache.user("u1")).toEqual({ disabled: false, role: "user" });
-    expect(await cache.user("u2")).toEqual({ disabled: false, role: "user" });
+    expect(await cache.user("u1")).toEqual({ disabled: false, role: "user", sessionEpoch: 0 });
+    expect(await cache.user("u2")).toEqual({ disabled: false, role: "user", sessionEpoch: 0 });
     await cache.workspace("ws1");
     await cache.workspace("ws2");
     expect(f.reads).toMatchObject({ workspace: 3, user: 3 });
@@ -114,18 +120,18 @@ describe("AccessCache", () => {
 
   it("does not keep a fill that read the row before the change its event announces", async () => {
     const f = fakeDb();
-    f.users.set("u1", { disabled: false, role: "admin" });
+    f.users.set("u1", { disabled: false, role: "admin", sessionEpoch: 0 });
     const cache = new AccessCache(f.loaders);
     const release = f.hold();
     const stale = cache.user("u1"); // reads the row as it is now, then waits
-    f.users.set("u1", { disabled: true, role: "admin" });
+    f.users.set("u1", { disabled: true, role: "admin", sessionEpoch: 0 });
     cache.handle({ type: "user-changed", userId: "u1" });
     // A request that comes after the event does not join the stale fill.
     const next = cache.user("u1");
     release();
-    expect(await stale).toEqual({ disabled: false, role: "admin" });
-    expect(await next).toEqual({ disabled: true, role: "admin" });
-    expect(await cache.user("u1")).toEqual({ disabled: true, role: "admin" });
+    expect(await stale).toEqual({ disabled: false, role: "admin", sessionEpoch: 0 });
+    expect(await next).toEqual({ disabled: true, role: "admin", sessionEpoch: 0 });
+    expect(await cache.user("u1")).toEqual({ disabled: true, role: "admin", sessionEpoch: 0 });
     expect(f.reads.user).toBe(2);
   });
 
@@ -143,12 +149,12 @@ describe("AccessCache", () => {
   it("reads a user again after USER_TTL_MS (a change made by the CLI, in another process, publishes nothing here)", async () => {
     const f = fakeDb();
     let now = 1_000_000;
-    f.users.set("u1", { disabled: false, role: "user" });
+    f.users.set("u1", { disabled: false, role: "user", sessionEpoch: 0 });
     f.workspaces.set("ws1", running("u1"));
     const cache = new AccessCache(f.loaders, () => now);
     await cache.user("u1");
     await cache.workspace("ws1");
-    f.users.set("u1", { disabled: true, role: "user" });
+    f.users.set("u1", { disabled: true, role: "user", sessionEpoch: 0 });
     now += USER_TTL_MS - 1;
     expect((await cache.user("u1"))?.disabled).toBe(false);
     now += 1;
@@ -174,12 +180,38 @@ describe("AccessCache", () => {
       ...f.loaders,
       user: async () => {
         if (fail) throw new Error("SQLITE_BUSY");
-        return { disabled: false, role: "user" };
+        return { disabled: false, role: "user", sessionEpoch: 0 };
       },
     });
     await expect(failing.user("u1")).rejects.toThrow("SQLITE_BUSY");
     fail = false;
-    expect(await failing.user("u1")).toEqual({ disabled: false, role: "user" });
+    expect(await failing.user("u1")).toEqual({ disabled: false, role: "user", sessionEpoch: 0 });
+  });
+});
+
+describe("AccessCache sessions", () => {
+  it("reads a session's revocation once, drops it when its user changes (sign-out), and keeps a revocation", async () => {
+    const f = fakeDb();
+    const cache = new AccessCache(f.loaders);
+    expect(await cache.sessionRevoked("u1", "s1")).toBe(false);
+    expect(await cache.sessionRevoked("u1", "s1")).toBe(false);
+    expect(f.reads.session).toBe(1);
+    f.revoked.add("s1");
+    cache.handle({ type: "user-changed", userId: "u2" });
+    expect(await cache.sessionRevoked("u1", "s1")).toBe(false);
+    cache.handle({ type: "user-changed", userId: "u1" });
+    expect(await cache.sessionRevoked("u1", "s1")).toBe(true);
+    expect(f.reads.session).toBe(2);
+  });
+
+  it("asks a live session again after the user TTL, as it does for users (a sign-out in another process)", async () => {
+    const f = fakeDb();
+    let now = 1_000;
+    const cache = new AccessCache(f.loaders, () => now);
+    expect(await cache.sessionRevoked("u1", "s1")).toBe(false);
+    f.revoked.add("s1");
+    now += USER_TTL_MS + 1;
+    expect(await cache.sessionRevoked("u1", "s1")).toBe(true);
   });
 });
 

@@ -31,11 +31,14 @@ export type WorkspaceAccess = {
   /** http://address:port while running; null otherwise or when the address is not known yet. */
   target: string | null;
 };
-export type UserAccess = { disabled: boolean; role: string };
+export type UserAccess = { disabled: boolean; role: string; sessionEpoch: number };
+/** Whether a dashboard session was signed out, with whose it is (to drop it when that user changes). */
+export type SessionRevocation = { userId: string; revoked: boolean };
 
 export type AccessLoaders = {
   workspace(id: string): Promise<WorkspaceAccess | null>;
   user(id: string): Promise<UserAccess | null>;
+  sessionRevoked(sid: string): Promise<boolean>;
   adminAccess(): Promise<boolean>;
 };
 
@@ -108,12 +111,23 @@ export class KeyedCache<V> {
 export class AccessCache {
   readonly workspaces: KeyedCache<WorkspaceAccess | null>;
   readonly users: KeyedCache<UserAccess | null>;
+  /** By "<userId> <sid>": sign-out publishes user-changed, which drops that user's entries. */
+  readonly sessions: KeyedCache<SessionRevocation>;
   readonly settings: KeyedCache<boolean>;
 
   constructor(loaders: AccessLoaders, now: () => number = Date.now) {
     // A running workspace whose address could not be read (Docker unreachable) is asked again on the next request.
     this.workspaces = new KeyedCache((id) => loaders.workspace(id), (w) => (w && w.status === "running" && !w.target ? 0 : WORKSPACE_TTL_MS), now);
     this.users = new KeyedCache((id) => loaders.user(id), () => USER_TTL_MS, now);
+    this.sessions = new KeyedCache(
+      async (key) => {
+        const [userId, sid] = key.split(" ");
+        return { userId, revoked: await loaders.sessionRevoked(sid) };
+      },
+      // A revocation is final; a live session is asked again as often as its user is.
+      (s) => (s.revoked ? WORKSPACE_TTL_MS : USER_TTL_MS),
+      now,
+    );
     this.settings = new KeyedCache(() => loaders.adminAccess(), () => SETTINGS_TTL_MS, now);
   }
 
@@ -123,6 +137,10 @@ export class AccessCache {
 
   user(id: string): Promise<UserAccess | null> {
     return this.users.get(id);
+  }
+
+  sessionRevoked(userId: string, sid: string): Promise<boolean> {
+    return this.sessions.get(`${userId} ${sid}`).then((s) => s.revoked);
   }
 
   adminAccess(): Promise<boolean> {
@@ -138,6 +156,7 @@ export class AccessCache {
         return;
       case "user-changed":
         this.users.drop(event.userId);
+        for (const key of this.sessions.keysWhere((s) => s.userId === event.userId)) this.sessions.drop(key);
         // A deleted user's workspaces go with them (a cascade, with no workspace event of its own).
         for (const id of this.workspaces.keysWhere((w) => w?.ownerId === event.userId)) this.workspaces.drop(id);
         return;

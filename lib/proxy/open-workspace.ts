@@ -1,17 +1,37 @@
 import type { Caller } from "../auth/caller";
-import { signGrant } from "./grant";
+import { browserBinding, signGrant } from "./grant";
 import { proxyAccess } from "./proxy-access";
 import { safeWorkspacePath } from "./safe-workspace-path";
 import { workspaceOrigin } from "./workspace-origin";
 
-/** The proxy URL that redeems a fresh grant for this caller and workspace, or null if they may not open it. */
-export async function openWorkspaceGrant(caller: Caller, workspaceId: string, next: string | null): Promise<string | null> {
-  if (!/^ws[0-9a-f]{20}$/.test(workspaceId)) return null;
+export type OpenAnswer =
+  | { kind: "redirect"; location: string }
+  | { kind: "not_found" }
+  /** An API token, or a session from before sessions had ids: workspaces open in a signed-in browser only. */
+  | { kind: "browser_only" };
+
+const STATE = /^[A-Za-z0-9_-]{32}$/;
+
+/**
+ * The dashboard's half of the handshake. The proxy starts it: it sets a nonce cookie in the browser and sends it
+ * here with the nonce as `state`; the grant signed here carries the nonce's hash and the caller's dashboard session,
+ * so only that browser can redeem it, and the proxy session it yields ends with that dashboard session. Without a
+ * state (a bookmark, an old link), the browser is sent to the proxy's _gantry/start, which starts it properly.
+ */
+export async function openWorkspace(caller: Caller, workspaceId: string, next: string | null, state: string | null): Promise<OpenAnswer> {
+  if (!/^ws[0-9a-f]{20}$/.test(workspaceId)) return { kind: "not_found" };
+  if (caller.via !== "session" || !caller.session) return { kind: "browser_only" };
   const access = await proxyAccess(workspaceId, caller.id, { fresh: true });
-  if (!access) return null;
-  const grant = await signGrant({ workspaceId, userId: caller.id });
+  if (!access) return { kind: "not_found" };
+  const landing = safeWorkspacePath(workspaceId, next);
+  if (!state || !STATE.test(state)) {
+    const start = new URL(`/w/${workspaceId}/_gantry/start`, workspaceOrigin(workspaceId));
+    start.searchParams.set("next", landing);
+    return { kind: "redirect", location: start.toString() };
+  }
+  const grant = await signGrant({ workspaceId, userId: caller.id, session: caller.session, browser: browserBinding(state) });
   const url = new URL(`/w/${workspaceId}/_gantry/grant`, workspaceOrigin(workspaceId));
   url.searchParams.set("grant", grant);
-  url.searchParams.set("next", safeWorkspacePath(workspaceId, next));
-  return url.toString();
+  url.searchParams.set("next", landing);
+  return { kind: "redirect", location: url.toString() };
 }

@@ -4,6 +4,9 @@ import { getSettings } from "../settings/settings";
 import { recordAudit } from "../audit/record-audit";
 import { subscribe } from "../events/bus";
 import { AccessCache, type WorkspaceAccess } from "./access-cache";
+import { perWorkspaceOrigins } from "./workspace-origin";
+import { sessionExpired } from "../auth/session-revocation";
+import type { DashboardSession, ProxyClaims } from "./grant";
 
 export type ProxyTarget = {
   workspaceId: string;
@@ -42,8 +45,10 @@ function accessCache(): AccessCache {
   if (!cache) {
     const c = new AccessCache({
       workspace: loadWorkspace,
-      user: (id) => db().user.findUnique({ where: { id }, select: { disabled: true, role: true } }),
-      adminAccess: async () => (await getSettings()).allowAdminWorkspaceAccess,
+      user: (id) => db().user.findUnique({ where: { id }, select: { disabled: true, role: true, sessionEpoch: true } }),
+      sessionRevoked: async (sid) => (await db().revokedSession.findUnique({ where: { sid }, select: { sid: true } })) !== null,
+      // A value stored before the setting required per-workspace origins (or before they were turned off) lets no one in.
+      adminAccess: async () => (await getSettings()).allowAdminWorkspaceAccess && perWorkspaceOrigins(),
     });
     subscribe((event) => c.handle(event));
     cache = c;
@@ -83,6 +88,26 @@ export async function proxyAccess(workspaceId: string, userId: string, opts: { f
     jupyterToken: ws.jupyterToken,
     viaAdmin,
   };
+}
+
+/**
+ * Whether the dashboard session a proxy session (or a grant) came from still stands: not signed out, not ended by a
+ * password change (the user's session epoch), not past its absolute lifetime. The user's other checks (exists, not
+ * disabled, owner or admin let in) are proxyAccess's.
+ */
+export async function dashboardSessionStands(userId: string, session: DashboardSession, opts: { fresh?: boolean } = {}): Promise<boolean> {
+  const c = accessCache();
+  if (opts.fresh) c.sessions.drop(`${userId} ${session.sid}`);
+  if (sessionExpired(session)) return false;
+  const [user, revoked] = await Promise.all([c.user(userId), c.sessionRevoked(userId, session.sid)]);
+  return user !== null && user.sessionEpoch === session.epoch && !revoked;
+}
+
+/** proxyAccess for the holder of a proxy session: null as soon as its dashboard session has ended. */
+export async function proxySessionAccess(claims: ProxyClaims, opts: { fresh?: boolean } = {}): Promise<ProxyTarget | null> {
+  const access = await proxyAccess(claims.workspaceId, claims.userId, opts);
+  if (!access || !(await dashboardSessionStands(claims.userId, claims.session, opts))) return null;
+  return access;
 }
 
 export async function auditAdminAccess(workspaceId: string, admin: { id: string; email: string }): Promise<void> {

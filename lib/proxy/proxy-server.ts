@@ -3,8 +3,9 @@ import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { config } from "../config";
 import { log } from "../log";
-import { redeemGrant, signProxySession, verifyProxySession, PROXY_SESSION_TTL_S } from "./grant";
-import { auditAdminAccess, forgetWorkspace, proxyAccess, type ProxyTarget } from "./proxy-access";
+import { newBrowserNonce, readGrant, sameBrowser, signProxySession, useGrant, verifyProxySession, PROXY_SESSION_TTL_S, type ProxyClaims } from "./grant";
+import { auditAdminAccess, dashboardSessionStands, forgetWorkspace, proxyAccess, proxySessionAccess, type ProxyTarget } from "./proxy-access";
+import { filterWorkspaceHeaders, PRIVATE_COOKIE } from "./response-headers";
 import { touchActivity } from "./activity";
 import { db } from "../db/client";
 import { subscribe } from "../events/bus";
@@ -17,11 +18,37 @@ import { onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
 
 const PATH = /^\/w\/(ws[0-9a-f]{20})(\/.*)?$/;
 const GRANT_PATH = "_gantry/grant";
-// Cookies that belong to the dashboard or to this proxy: never forwarded into a workspace.
-const PRIVATE_COOKIE = /^(__Secure-|__Host-)?next-auth\.|^gantry_/;
+const START_PATH = "_gantry/start";
+const HANDSHAKE_TTL_S = 10 * 60;
+/** How often open WebSockets are checked again (besides at once on every change the bus announces). */
+const SOCKET_RECHECK_MS = 5_000;
 
 export function proxyCookieName(workspaceId: string): string {
   return `gantry_proxy_${workspaceId}`;
+}
+
+/** The handshake nonce's cookie: set before the browser is sent to the dashboard, read when it brings the grant. */
+export function handshakeCookieName(workspaceId: string): string {
+  return `gantry_handshake_${workspaceId}`;
+}
+
+function cookieAttributes(workspaceId: string, path: string, maxAge: number): string {
+  const secure = workspaceOrigin(workspaceId).startsWith("https:") ? "; Secure" : "";
+  return `Path=${path}; HttpOnly; SameSite=Lax; Max-Age=${maxAge}${secure}`;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The page a grant link opened in the wrong browser shows: nothing happens but a pointer to the dashboard. */
+function otherBrowserPage(workspaceId: string): string {
+  const open = escapeHtml(`${config.publicUrl}/open/${workspaceId}`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Open this workspace from the dashboard</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; line-height: 1.5">
+<h1>Open this workspace from the Gantry dashboard</h1>
+<p>This link was made for another browser, or it has already been used. Workspaces open only in the browser that asked
+for them, so nothing was changed here.</p>
+<p><a href="${open}">Open it from the dashboard</a> (you will be asked to sign in if you are not).</p>
+</body></html>`;
 }
 
 function parseCookies(header: string | undefined): Map<string, string> {
@@ -50,9 +77,15 @@ function send(res: http.ServerResponse, status: number, body: string, headers: R
   res.end(body);
 }
 
-async function sessionFor(req: http.IncomingMessage, workspaceId: string) {
+/**
+ * The proxy session this request carries for this workspace, or null: none, not valid, or one whose dashboard
+ * session has ended (signed out, password changed, past its lifetime), which counts as none, so that a browser
+ * is sent through the dashboard's sign-in again.
+ */
+async function sessionFor(req: http.IncomingMessage, workspaceId: string): Promise<ProxyClaims | null> {
   const session = await verifyProxySession(parseCookies(req.headers.cookie).get(proxyCookieName(workspaceId)));
-  return session && session.workspaceId === workspaceId ? session : null;
+  if (!session || session.workspaceId !== workspaceId) return null;
+  return (await dashboardSessionStands(session.userId, session.session)) ? session : null;
 }
 
 const TOKEN_KEY = Symbol("gantry.jupyterToken");
@@ -93,7 +126,7 @@ function crossOrigin(req: http.IncomingMessage, workspaceId: string): boolean {
 /** Sends Jupyter's response on with the token taken out of HTML and redirects; everything else streams through. */
 function relayResponse(proxyRes: http.IncomingMessage, req: http.IncomingMessage, res: http.ServerResponse): void {
   const token = (req as WithToken)[TOKEN_KEY];
-  const headers = { ...proxyRes.headers };
+  const headers = filterWorkspaceHeaders(proxyRes.headers, (req as WithToken)[WORKSPACE_KEY] ?? "");
   const scrub = (text: string) => (token ? text.replaceAll(token, "") : text);
   if (typeof headers.location === "string") headers.location = scrub(headers.location);
   const type = String(headers["content-type"] ?? "");
@@ -132,6 +165,9 @@ export function createWorkspaceProxy() {
     return agent;
   }
   const unsubscribe = subscribe((event) => {
+    if (event.type === "pull-progress") return;
+    // After the access cache has dropped what the event changed (it subscribed first): the sockets are read afresh.
+    if (openSockets.size) queueMicrotask(() => void recheckSockets());
     if (event.type !== "workspace-deleted") return;
     upstreamPools.get(event.workspaceId)?.agent.destroy();
     upstreamPools.delete(event.workspaceId);
@@ -139,6 +175,32 @@ export function createWorkspaceProxy() {
 
   const proxy = createProxyServer({ ws: true, xfwd: false, proxyTimeout: 0, selfHandleResponse: true });
   proxy.on("proxyRes", (proxyRes, req, res) => relayResponse(proxyRes, req, res as http.ServerResponse));
+  // A WebSocket's 101 answer is written by http-proxy itself: its headers are filtered before that listener runs.
+  proxy.on("proxyReqWs", (proxyReq, req) => {
+    proxyReq.prependListener("upgrade", (proxyRes: http.IncomingMessage) => {
+      proxyRes.headers = filterWorkspaceHeaders(proxyRes.headers, (req as WithToken)[WORKSPACE_KEY] ?? "");
+    });
+  });
+
+  // Every open WebSocket, with the proxy session it was opened with: checked again whenever the bus says a user,
+  // a workspace or the settings changed, and every few seconds (for changes made by another process, e.g. the CLI),
+  // and closed as soon as that session no longer lets it in.
+  const openSockets = new Map<Duplex, ProxyClaims>();
+  let recheck: Promise<void> | null = null;
+  function recheckSockets(): Promise<void> {
+    recheck ??= (async () => {
+      for (const [socket, claims] of [...openSockets]) {
+        const access = await proxySessionAccess(claims).catch(() => null);
+        if (!access?.target) {
+          openSockets.delete(socket);
+          socket.destroy();
+        }
+      }
+    })().finally(() => (recheck = null));
+    return recheck;
+  }
+  const sweep = setInterval(() => void recheckSockets(), SOCKET_RECHECK_MS);
+  sweep.unref();
   proxy.on("error", (err, req, res) => {
     log.warn("proxy upstream error", { error: err });
     // The container may have gone or changed address before its event arrived: look it up again next time.
@@ -148,21 +210,52 @@ export function createWorkspaceProxy() {
     else (res as Duplex | undefined)?.destroy();
   });
 
+  /**
+   * The proxy's first half of the handshake: this browser gets a nonce cookie (kept if it already has one, so two
+   * tabs opening the workspace at once do not undo each other), then goes to the dashboard, which signs a grant for
+   * the nonce's hash. Only a browser holding the nonce can redeem that grant.
+   */
+  function startHandshake(req: http.IncomingMessage, res: http.ServerResponse, workspaceId: string, next: string): void {
+    const held = parseCookies(req.headers.cookie).get(handshakeCookieName(workspaceId));
+    const nonce = held && /^[A-Za-z0-9_-]{32}$/.test(held) ? held : newBrowserNonce();
+    const open = new URL(`/open/${workspaceId}`, config.publicUrl);
+    open.searchParams.set("state", nonce);
+    open.searchParams.set("next", next);
+    res.writeHead(302, {
+      Location: open.toString(),
+      "Set-Cookie": `${handshakeCookieName(workspaceId)}=${nonce}; ${cookieAttributes(workspaceId, `/w/${workspaceId}/_gantry/`, HANDSHAKE_TTL_S)}`,
+      "Cache-Control": "no-store",
+    });
+    res.end();
+  }
+
   async function handleGrant(req: http.IncomingMessage, res: http.ServerResponse, workspaceId: string, url: URL) {
-    const claims = await redeemGrant(url.searchParams.get("grant"));
-    if (!claims || claims.workspaceId !== workspaceId) return send(res, 404, "Not found");
+    const grant = await readGrant(url.searchParams.get("grant"));
+    if (!grant) return send(res, 404, "Not found");
+    if (grant.workspaceId !== workspaceId) {
+      useGrant(grant); // a grant tried on the wrong workspace is spent
+      return send(res, 404, "Not found");
+    }
+    // A grant made for another browser (a planted link) does nothing here: no cookie, and the grant stays unused.
+    if (!sameBrowser(grant, parseCookies(req.headers.cookie).get(handshakeCookieName(workspaceId)))) {
+      return send(res, 403, otherBrowserPage(workspaceId), { "Content-Type": "text/html; charset=utf-8" });
+    }
+    if (!useGrant(grant)) return send(res, 404, "Not found");
+    const claims: ProxyClaims = { workspaceId, userId: grant.userId, session: grant.session };
     // A new proxy session is minted here: decided on the database's current word, not on the cache's.
-    const access = await proxyAccess(workspaceId, claims.userId, { fresh: true });
+    const access = await proxySessionAccess(claims, { fresh: true });
     if (!access) return send(res, 404, "Not found");
     if (access.viaAdmin) {
       const admin = await db().user.findUnique({ where: { id: claims.userId }, select: { id: true, email: true } });
       if (admin) await auditAdminAccess(workspaceId, admin);
     }
     const cookie = await signProxySession(claims);
-    const secure = workspaceOrigin(workspaceId).startsWith("https:") ? "; Secure" : "";
     res.writeHead(302, {
       Location: safeWorkspacePath(workspaceId, url.searchParams.get("next")),
-      "Set-Cookie": `${proxyCookieName(workspaceId)}=${cookie}; Path=/w/${workspaceId}/; HttpOnly; SameSite=Lax; Max-Age=${PROXY_SESSION_TTL_S}${secure}`,
+      "Set-Cookie": [
+        `${proxyCookieName(workspaceId)}=${cookie}; ${cookieAttributes(workspaceId, `/w/${workspaceId}/`, PROXY_SESSION_TTL_S)}`,
+        `${handshakeCookieName(workspaceId)}=; ${cookieAttributes(workspaceId, `/w/${workspaceId}/_gantry/`, 0)}`,
+      ],
       "Cache-Control": "no-store",
     });
     res.end();
@@ -176,14 +269,14 @@ export function createWorkspaceProxy() {
     // With GANTRY_PROXY_HOST_PATTERN, a workspace answers only on its own host.
     if (!onWorkspaceHost(req.headers.host, workspaceId)) return send(res, 404, "Not found");
     if (match[2] === `/${GRANT_PATH}`) return handleGrant(req, res, workspaceId, url);
+    // Where the dashboard's own links start (and a proxy session that went stale is replaced).
+    if (match[2] === `/${START_PATH}`) return startHandshake(req, res, workspaceId, safeWorkspacePath(workspaceId, url.searchParams.get("next")));
 
     const session = await sessionFor(req, workspaceId);
     if (!session) {
       // Browsers navigating here are sent through the dashboard (login if needed) and back; API calls get 401.
       if (req.method === "GET" && (req.headers.accept ?? "").includes("text/html")) {
-        const next = encodeURIComponent(url.pathname + url.search);
-        res.writeHead(302, { Location: `${config.publicUrl}/open/${workspaceId}?next=${next}`, "Cache-Control": "no-store" });
-        return void res.end();
+        return startHandshake(req, res, workspaceId, url.pathname + url.search);
       }
       return send(res, 401, "Open this workspace from the Gantry dashboard first.");
     }
@@ -217,6 +310,8 @@ export function createWorkspaceProxy() {
     if (!access.target) return refuse(socket, "503 Service Unavailable");
     touchActivity(workspaceId);
     socket.on("data", () => touchActivity(workspaceId));
+    openSockets.set(socket, session);
+    socket.on("close", () => openSockets.delete(socket));
     prepareUpstream(req, access);
     proxy.ws(req, socket, head, { target: access.target });
   }
@@ -233,6 +328,7 @@ export function createWorkspaceProxy() {
         socket.destroy();
       }),
     close: () => {
+      clearInterval(sweep);
       unsubscribe();
       for (const pool of upstreamPools.values()) pool.agent.destroy();
       proxy.close();

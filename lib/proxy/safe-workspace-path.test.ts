@@ -21,6 +21,8 @@ describe("safeWorkspacePath", () => {
     [`/w/ws9999999999999999999a/tree`],
     [`${prefix}tree\nx`],
     ["javascript:alert(1)"],
+    [`${prefix}_gantry/start?next=${prefix}`],
+    [`${prefix}_gantry/grant?grant=x`],
   ])("turns %s into the workspace prefix", (next) => {
     expect(safeWorkspacePath(id, next)).toBe(prefix);
   });

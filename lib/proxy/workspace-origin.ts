@@ -1,9 +1,10 @@
 import { config } from "../config";
 
-// Where a workspace is served. By default every workspace shares the proxy's origin (GANTRY_PROXY_URL, or the
-// dashboard's host on GANTRY_PROXY_PORT) and is told apart by its path, /w/<id>/. With GANTRY_PROXY_HOST_PATTERN
-// (e.g. "{id}.ws.gantry.example.com") each workspace gets an origin of its own, <id>.ws.gantry.example.com, with the
-// proxy URL's scheme and port: one workspace's pages can then not read another's, even in one browser.
+// Where a workspace is served. With a host pattern (GANTRY_PROXY_HOST_PATTERN, e.g. "{id}.ws.gantry.example.com", or
+// "{id}.localhost" by default on a localhost dashboard; see config.proxyHostPattern) each workspace gets an origin of
+// its own, <id>.ws.gantry.example.com, with the proxy URL's scheme and port: one workspace's pages can then not read
+// another's, even in one browser. Without one, every workspace shares the proxy's origin (GANTRY_PROXY_URL, or the
+// dashboard's host on GANTRY_PROXY_PORT) and is told apart by its path, /w/<id>/.
 
 const PATTERN = /^\{id\}(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 
@@ -20,6 +21,16 @@ function pattern(): string | null {
   const p = config.proxyHostPattern;
   return p ? p.toLowerCase() : null;
 }
+
+/** Whether each workspace is served on an origin of its own (what admin access to other users' workspaces needs). */
+export function perWorkspaceOrigins(): boolean {
+  return pattern() !== null;
+}
+
+/** Why admins cannot be let into other users' workspaces here (shown by the settings API and page). */
+export const ADMIN_ACCESS_NEEDS_ORIGINS =
+  "Admin access to other users' workspaces needs an origin per workspace: set GANTRY_PROXY_HOST_PATTERN (e.g. \"{id}.ws.gantry.example.com\" with a wildcard DNS name), " +
+  "or serve the dashboard on localhost. On one shared origin, a workspace's pages could act in every other workspace the admin opens.";
 
 /** The origin (scheme://host[:port]) a workspace is served on. */
 export function workspaceOrigin(workspaceId: string): string {

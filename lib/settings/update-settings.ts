@@ -2,12 +2,19 @@ import { db } from "../db/client";
 import { parseWith } from "../http/read-json";
 import { recordAudit, type Actor } from "../audit/record-audit";
 import { publish } from "../events/bus";
+import { ApiError } from "../errors";
+import { ADMIN_ACCESS_NEEDS_ORIGINS, perWorkspaceOrigins } from "../proxy/workspace-origin";
 import { getSettings, saveSettings, settingsSchema, type Settings } from "./settings";
 
 export const settingsPatchSchema = settingsSchema.partial();
 
 /** Applies a partial update of the admin settings; the whole result is validated before anything is saved. */
 export async function updateSettings(patch: Partial<Settings>, actor: Actor): Promise<Settings> {
+  // On one origin shared by all workspaces, an admin who opens a user's workspace runs that user's pages next to
+  // every other workspace the admin opens: the setting is refused until each workspace has an origin of its own.
+  if (patch.allowAdminWorkspaceAccess === true && !perWorkspaceOrigins()) {
+    throw new ApiError("validation_failed", ADMIN_ACCESS_NEEDS_ORIGINS, { fields: ["allowAdminWorkspaceAccess"] });
+  }
   const saved = await db().$transaction(async (tx) => {
     const before = await getSettings(tx);
     const after = parseWith(settingsSchema, { ...before, ...patch });

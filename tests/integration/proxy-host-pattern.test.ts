@@ -52,9 +52,13 @@ function onHost(host: string, path: string, init: { method?: string; headers?: R
   });
 }
 
-/** /open/<id> on the dashboard, then the grant on the workspace's own host: the browser's handshake. */
+/** The start on the workspace's own host (a nonce cookie there), /open/<id> on the dashboard, then the grant there. */
 async function handshake(id: string): Promise<{ grantUrl: URL; grant: Answer }> {
-  const open = await aliceSession.fetch(`/open/${id}`);
+  const start = await onHost(hostOf(id), `/w/${id}/_gantry/start`);
+  expect(start.status, start.text).toBe(302);
+  const state = new URL(start.headers.location!).searchParams.get("state");
+  expect(state).toBeTruthy();
+  const open = await aliceSession.fetch(`/open/${id}?state=${state}`);
   expect(open.status, await open.text()).toBe(307);
   const grantUrl = new URL(open.headers.get("location")!);
   const grant = await onHost(grantUrl.host, grantUrl.pathname + grantUrl.search);

@@ -49,8 +49,10 @@ beforeAll(async () => {
   while (proxyPort === port) proxyPort = await freePort();
   dashboardPublic = `http://localhost:${port}`;
   dataDir = makeDataDir("gantry-proxy-");
-  g = await startGantry({ dataDir, port, proxyPort, env: { GANTRY_PUBLIC_URL: dashboardPublic } });
-  // The documented default: the dashboard's host on the proxy port, with "localhost" made 127.0.0.1.
+  // One proxy origin shared by all workspaces (what a real host name gets without GANTRY_PROXY_HOST_PATTERN; on
+  // localhost the default would be <id>.localhost, so "none" asks for the shared origin): the dashboard's host on
+  // the proxy port, with "localhost" made 127.0.0.1.
+  g = await startGantry({ dataDir, port, proxyPort, env: { GANTRY_PUBLIC_URL: dashboardPublic, GANTRY_PROXY_HOST_PATTERN: "none" } });
   proxyUrl = `http://127.0.0.1:${proxyPort}`;
 
   alice = await seedLoginUser(g, "alice");
@@ -119,11 +121,12 @@ function grantUrlWith(workspaceId: string, grant: string, next = `/w/${workspace
   return url.toString();
 }
 
-async function freshGrantUrl(b: BrowserLike, workspaceId: string, next?: string): Promise<URL> {
-  const open = await b.openOnDashboard(workspaceId, next);
-  expect(open.status, open.text).toBe(307);
-  return new URL(open.location!, g.url);
+/** A grant for this browser: the handshake started on the proxy, then /open/<id> with its state (and this next). */
+function freshGrantUrl(b: BrowserLike, workspaceId: string, next?: string): Promise<URL> {
+  return b.grantUrl(workspaceId, next);
 }
+
+const handshakeCookieName = (id: string) => `gantry_handshake_${id}`;
 
 function ws(id: string, kernelId: string, headers: Record<string, string>): Promise<WsResult> {
   return openWebSocket(`${proxyUrl}/w/${id}/api/kernels/${kernelId}/channels?session_id=${crypto.randomUUID()}`, headers);
@@ -212,8 +215,35 @@ describe("the handshake: dashboard grant, proxy cookie", () => {
     expect(res.body.lastActivityAt).toBeNull();
   });
 
-  it("sends the signed-in owner from /open/<id> to the proxy's grant URL, with a one-time grant that carries no secret", async () => {
+  it("/open/<id> without a handshake state sends the owner to the proxy to start one, with no grant", async () => {
     const open = await aliceBrowser.openOnDashboard(A.id);
+    expect(open.status).toBe(307);
+    const start = new URL(open.location!);
+    expect(start.origin + start.pathname).toBe(`${proxyUrl}/w/${A.id}/_gantry/start`);
+    expect(start.searchParams.get("next")).toBe(`/w/${A.id}/`);
+    expect(start.search).not.toContain("grant");
+  });
+
+  it("the proxy starts the handshake: a nonce cookie for its _gantry/ path, then the dashboard with that nonce as state", async () => {
+    const b = await BrowserLike.signIn(g, proxyUrl, alice, recorder);
+    const start = await b.proxy(`/w/${A.id}/_gantry/start?next=${encodeURIComponent(`/w/${A.id}/tree`)}`);
+    expect(start.status).toBe(302);
+    const nonce = setCookieNamed(start.res, handshakeCookieName(A.id));
+    expect(nonce).not.toBeNull();
+    expect(nonce!.attrs.path).toBe(`/w/${A.id}/_gantry/`);
+    expect(nonce!.attrs).toHaveProperty("httponly");
+    const open = new URL(start.location!);
+    expect(open.origin + open.pathname).toBe(`${dashboardPublic}/open/${A.id}`);
+    expect(open.searchParams.get("state")).toBe(nonce!.value);
+    expect(open.searchParams.get("next")).toBe(`/w/${A.id}/tree`);
+    // A second start in the same browser (another tab) keeps the nonce, so neither tab undoes the other.
+    const again = await b.proxy(`/w/${A.id}/_gantry/start`);
+    expect(new URL(again.location!).searchParams.get("state")).toBe(nonce!.value);
+  });
+
+  it("sends the signed-in owner from /open/<id>?state= to the proxy's grant URL, with a one-time grant that carries no secret", async () => {
+    const { state } = await aliceBrowser.startOnProxy(A.id);
+    const open = await aliceBrowser.openOnDashboard(A.id, undefined, state);
     expect(open.status).toBe(307);
     expect(open.res.headers.get("cache-control") ?? "").toContain("no-store");
     const grantUrl = new URL(open.location!);
@@ -221,9 +251,14 @@ describe("the handshake: dashboard grant, proxy cookie", () => {
     expect(grantUrl.pathname).toBe(`/w/${A.id}/_gantry/grant`);
     expect(grantUrl.searchParams.get("next")).toBe(`/w/${A.id}/`);
     // The dashboard sets nothing for the proxy; the proxy's cookie comes from the proxy's origin only.
-    expect(open.res.headers.getSetCookie().filter((c) => c.startsWith("gantry_proxy_"))).toEqual([]);
+    expect(open.res.headers.getSetCookie().filter((c) => c.startsWith("gantry_"))).toEqual([]);
     const claims = decodeJwt(grantUrl.searchParams.get("grant")!);
     expect(claims).toMatchObject({ wid: A.id, sub: alice.id });
+    // Bound to this browser by the nonce's hash (never the nonce itself) and to the dashboard session it came from.
+    expect(typeof claims.bro).toBe("string");
+    expect(claims.bro).not.toBe(state);
+    expect(JSON.stringify(claims)).not.toContain(state);
+    expect(typeof claims.sid).toBe("string");
     expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(60);
   });
 
@@ -239,18 +274,20 @@ describe("the handshake: dashboard grant, proxy cookie", () => {
     expect((cookie!.attrs.samesite ?? "").toLowerCase()).toMatch(/^(lax|strict)$/);
     expect(cookie!.attrs).not.toHaveProperty("domain");
     expect(cookie!.value).not.toBe(grantUrl.searchParams.get("grant"));
-    expect(Object.keys(decodeJwt(cookie!.value)).sort()).toEqual(["aud", "exp", "iat", "jti", "sub", "wid"]);
-    // Nothing else is set: in particular no dashboard cookie is minted by the proxy.
-    expect(grant.res.headers.getSetCookie().map((c) => c.split("=")[0])).toEqual([cookieName(A.id)]);
+    expect(Object.keys(decodeJwt(cookie!.value)).sort()).toEqual(["at", "aud", "ep", "exp", "iat", "jti", "sid", "sub", "wid"]);
+    // Nothing else is set but the handshake nonce's removal: in particular no dashboard cookie is minted by the proxy.
+    expect(grant.res.headers.getSetCookie().map((c) => c.split("=")[0])).toEqual([cookieName(A.id), handshakeCookieName(A.id)]);
+    expect(setCookieNamed(grant.res, handshakeCookieName(A.id))!.attrs["max-age"]).toBe("0");
   });
 
-  it("is single-use: replaying the same grant URL answers 404 and sets no cookie", async () => {
-    const grantUrl = (await freshGrantUrl(aliceBrowser, A.id)).toString();
-    const fresh = BrowserLike.anonymous(g, proxyUrl, recorder);
-    const first = await fresh.proxy(grantUrl);
+  it("is single-use: replaying the same grant URL, with the same nonce cookie, answers 404 and sets no cookie", async () => {
+    const b = await BrowserLike.signIn(g, proxyUrl, alice, recorder);
+    const grantUrl = (await freshGrantUrl(b, A.id)).toString();
+    const nonce = b.proxyJar.header().split("; ").find((p) => p.startsWith(`${handshakeCookieName(A.id)}=`))!;
+    const first = await b.proxy(grantUrl);
     expect(first.status).toBe(302);
     const replayer = BrowserLike.anonymous(g, proxyUrl, recorder);
-    const replay = await replayer.proxy(grantUrl);
+    const replay = await replayer.proxy(grantUrl, { extraCookie: nonce });
     expect(replay.status).toBe(404);
     expect(replay.res.headers.getSetCookie()).toEqual([]);
     expect((await replayer.proxy(kernelsPath(A.id))).status).toBe(401);
@@ -383,6 +420,7 @@ describe("everyone else gets nothing", () => {
       expect(back.origin).toBe(dashboardPublic);
       expect(back.pathname).toBe(`/open/${A.id}`);
       expect(back.searchParams.get("next")).toBe(`/w/${A.id}/tree`);
+      expect(back.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{32}$/);
     }
     // Bob follows the redirect to the dashboard: 404, no grant.
     const page = await bobBrowser.proxy(`/w/${A.id}/tree`, { headers: HTML });
@@ -395,7 +433,7 @@ describe("everyone else gets nothing", () => {
     const loginUrl = new URL(anon.location!, dashboardPublic);
     expect(loginUrl.origin).toBe(dashboardPublic);
     expect(loginUrl.pathname).toBe("/login");
-    expect(loginUrl.searchParams.get("next")).toBe(`/open/${A.id}?next=${encodeURIComponent(`/w/${A.id}/tree`)}`);
+    expect(loginUrl.searchParams.get("next")).toBe(`/open/${A.id}?${new URLSearchParams({ state: back.searchParams.get("state")!, next: `/w/${A.id}/tree` })}`);
   });
 
   it("a user's cookie for their own workspace does not open another's, under either name", async () => {
@@ -467,23 +505,17 @@ describe("everyone else gets nothing", () => {
     }
   });
 
-  it("an admin cannot open a user's workspace unless the admin setting allows it; when it does, the use is audited", async () => {
+  it("an admin cannot open a user's workspace on a shared proxy origin, and the setting cannot be turned on here", async () => {
     const admin = await BrowserLike.signIn(g, proxyUrl, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD }, recorder);
     expect((await admin.openOnDashboard(A.id)).status).toBe(404);
-
     const on = await g.api("/api/admin/settings", { method: "PUT", token: g.adminToken, json: { allowAdminWorkspaceAccess: true } });
-    expect(on.status, on.text).toBe(200);
-    try {
-      await admin.handshake(A.id);
-      expect((await admin.proxy(kernelsPath(A.id))).status).toBe(200);
-      const audit = await g.api("/api/admin/audit?pageSize=50", { token: g.adminToken });
-      expect(audit.body.events.filter((e: any) => e.action === "workspace.admin_open" && e.targetId === A.id).length).toBeGreaterThanOrEqual(1);
-    } finally {
-      const off = await g.api("/api/admin/settings", { method: "PUT", token: g.adminToken, json: { allowAdminWorkspaceAccess: false } });
-      expect(off.status, off.text).toBe(200);
-    }
-    // Turned off again: the admin's proxy cookie stops working at once.
-    expect((await admin.proxy(kernelsPath(A.id))).status).toBe(404);
+    expect(on.status, on.text).toBe(422);
+    expect(on.body.error.code).toBe("validation_failed");
+    expect(on.body.error.message).toContain("GANTRY_PROXY_HOST_PATTERN");
+    const settings = await g.api("/api/admin/settings", { token: g.adminToken });
+    expect(settings.body.allowAdminWorkspaceAccess).toBe(false);
+    expect((await admin.openOnDashboard(A.id)).status).toBe(404);
+    // (Admin access with per-workspace origins, its audit and its revocation: proxy-access.test.ts.)
   });
 });
 
@@ -496,7 +528,7 @@ describe("open-redirect payloads stay on-site", () => {
   async function landingOf(grantUrl: URL, next?: string): Promise<URL> {
     const grant = grantUrl.searchParams.get("grant")!;
     const url = next === undefined ? grantUrl.toString() : grantUrlWith(A.id, grant, next);
-    const landing = await BrowserLike.anonymous(g, proxyUrl, recorder).proxy(url);
+    const landing = await aliceBrowser.proxy(url);
     expect(landing.status, landing.text).toBe(302);
     return new URL(landing.location!, url);
   }
