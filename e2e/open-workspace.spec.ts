@@ -6,8 +6,10 @@ import { JUPYTER_COMMAND, JUPYTER_IMAGE, envValue, inspect, launchJupyterWorkspa
 
 // "Open": the workspace's Jupyter in a new tab, on the proxy's own origin, entered through the dashboard's grant.
 // This spec runs its own server (not the shared one from global setup) because it needs the dashboard's public URL
-// and the proxy's port fixed up front: the dashboard on http://localhost:PORT (GANTRY_PUBLIC_URL) and the proxy
-// on its default, http://127.0.0.1:PROXY_PORT, so that the browser keeps the two origins' cookies apart.
+// and the proxy's port fixed up front: the dashboard on http://localhost:PORT (GANTRY_PUBLIC_URL) and the proxy on
+// one origin shared by all workspaces, http://127.0.0.1:PROXY_PORT (GANTRY_PROXY_HOST_PATTERN=none; a localhost
+// dashboard would otherwise give each workspace <id>.localhost, see open-workspace-host.spec.ts), so that the
+// browser keeps the two origins' cookies apart.
 test.describe.configure({ mode: "serial" });
 
 let g: GantryEnv;
@@ -48,7 +50,7 @@ test.beforeAll(async ({ browser }) => {
   dashboard = `http://localhost:${port}`;
   proxyOrigin = `http://127.0.0.1:${proxyPort}`;
   dataDir = makeDataDir("gantry-e2e-open-");
-  g = await startGantry({ dataDir, port, proxyPort, env: { GANTRY_PUBLIC_URL: dashboard } });
+  g = await startGantry({ dataDir, port, proxyPort, env: { GANTRY_PUBLIC_URL: dashboard, GANTRY_PROXY_HOST_PATTERN: "none" } });
   user = await seedLoginUser(g, "opener");
   const imageId = await g.addImage({ name: "Test Jupyter", ref: JUPYTER_IMAGE, command: JUPYTER_COMMAND });
   workspace = await launchJupyterWorkspace(g, user.token, { name: "e2e-open", imageId });
