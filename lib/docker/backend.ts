@@ -1,7 +1,8 @@
+import path from "node:path";
 import type Docker from "dockerode";
 import { ApiError } from "../errors";
 import type { BackendEvent, ExecResult, Observed, PullProgress, WorkspaceBackend, WorkspaceSpec } from "../backend/types";
-import { callDocker, dockerForStreams, dockerStatus, pingDocker } from "./client";
+import { callDocker, dockerForStreams, dockerSocketPath, dockerStatus, pingDocker } from "./client";
 import { buildContainerSpec } from "./container-spec";
 import {
   containerLogs,
@@ -209,6 +210,13 @@ export const dockerBackend: WorkspaceBackend = {
   logs: (ref, tail) => containerLogs(ref, tail),
   exec,
   watch: watchEvents,
+  protectedHostPaths() {
+    const socket = dockerSocketPath();
+    return [
+      { path: "/var/lib/docker", why: "the Docker engine's data" },
+      ...(socket ? [{ path: path.dirname(socket), why: "the directory of the Docker socket" }] : []),
+    ];
+  },
   removeUserData: (userId) => removeVolume(userVolumeName(userId)).then(() => void ensured.volumes.delete(userVolumeName(userId))),
 };
 
