@@ -18,6 +18,7 @@ import {
   stopContainer,
   type ContainerState,
 } from "./containers";
+import { resolveContainerUser } from "./image-accounts";
 import { inspectImage, pullImage, PullError } from "./images";
 import { LABEL, MANAGED_FILTER } from "./labels";
 import { newContainerName, userVolumeName } from "./names";
@@ -59,7 +60,8 @@ function isMissingNetwork(e: unknown): boolean {
 
 async function createWorkspaceContainer(spec: WorkspaceSpec): Promise<string> {
   const { name, image, ...rest } = spec;
-  const options = buildContainerSpec({ ...rest, containerName: name, image: image.id, imageUser: image.user });
+  const user = await resolveContainerUser(image.id, image.user);
+  const options = buildContainerSpec({ ...rest, containerName: name, image: image.id, user });
   await prepare(spec);
   for (let attempt = 0; ; attempt++) {
     try {

@@ -2,6 +2,7 @@ import type Docker from "dockerode";
 import { parse as parseShell } from "shell-quote";
 import { baseUrlFor } from "../backend/base-url";
 import type { WorkspaceSpec } from "../backend/types";
+import type { NumericUser } from "./container-user";
 import { workspaceLabels } from "./labels";
 import { userVolumeName, WORKSPACE_NETWORK } from "./names";
 
@@ -20,8 +21,8 @@ export type ContainerSpecInput = Omit<WorkspaceSpec, "name" | "image"> & {
   containerName: string;
   /** Image ID (sha256:…) resolved from the catalog. */
   image: string;
-  /** The image's own Config.User; root or empty falls back to 1000:1000. */
-  imageUser: string | null | undefined;
+  /** The numeric user to run as, resolved from the image's USER (lib/docker/container-user.ts: never uid 0). */
+  user: NumericUser;
 };
 
 export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
@@ -29,10 +30,9 @@ export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
   return Math.floor(Math.min(gb, memoryGb) * GiB);
 }
 
-export function isRootUser(user: string | null | undefined): boolean {
-  if (!user) return true;
-  const name = user.split(":")[0];
-  return name === "" || name === "root" || name === "0";
+/** `uid:gid` in numbers; uid 0 or gid 0 here would be a bug upstream, so it falls back rather than trusting it. */
+export function userSpec(user: NumericUser): string {
+  return user.uid > 0 && user.gid > 0 ? `${user.uid}:${user.gid}` : FALLBACK_USER;
 }
 
 const COMMAND_RULE = "The start command may only contain words and quotes (no pipes, redirects, globs or $variables).";
@@ -61,7 +61,7 @@ export function buildContainerSpec(input: ContainerSpecInput): Docker.ContainerC
     name: input.containerName,
     Image: input.image,
     Cmd: input.commandTemplate ? renderCommand(input.commandTemplate, { base_url: baseUrlFor(input.workspaceId), port: input.port }) : undefined,
-    User: isRootUser(input.imageUser) ? FALLBACK_USER : input.imageUser!,
+    User: userSpec(input.user),
     WorkingDir: WORKSPACE_MOUNT,
     Env: [
       `JUPYTER_TOKEN=${input.jupyterToken}`,
