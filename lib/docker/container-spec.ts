@@ -1,6 +1,7 @@
 import type Docker from "dockerode";
 import { parse as parseShell } from "shell-quote";
 import { baseUrlFor } from "../backend/base-url";
+import { ApiError } from "../errors";
 import type { WorkspaceSpec } from "../backend/types";
 import type { NumericUser } from "./container-user";
 import { workspaceLabels } from "./labels";
@@ -40,11 +41,12 @@ const COMMAND_RULE = "The start command may only contain words and quotes (no pi
 export function renderCommand(template: string, vars: { base_url: string; port: number }): string[] {
   const filled = template.replaceAll("{base_url}", vars.base_url).replaceAll("{port}", String(vars.port));
   // shell-quote would expand $VAR to an empty string without a word; a command that needs a shell is refused.
-  if (/[$`]/.test(filled)) throw new Error(COMMAND_RULE);
+  // An ApiError: the sentence is for users (describeFailure passes it on) and holds nothing of Docker's.
+  if (/[$`]/.test(filled)) throw new ApiError("conflict", COMMAND_RULE);
   const words = parseShell(filled);
   if (words.some((w) => typeof w !== "string")) {
     // Operators, globs or comments would need a shell; the command runs directly, so refuse them outright.
-    throw new Error(COMMAND_RULE);
+    throw new ApiError("conflict", COMMAND_RULE);
   }
   return words as string[];
 }
