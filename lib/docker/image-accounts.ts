@@ -36,7 +36,8 @@ async function readAccounts(imageId: string): Promise<Accounts> {
       const [passwd, group] = [await readFile(probe, "/etc/passwd"), await readFile(probe, "/etc/group")];
       return { passwd, group };
     } finally {
-      await probe.remove({ force: true }).catch((e) => log.warn("could not remove an image's accounts probe", { error: e }));
+      // v: the anonymous volumes an image's VOLUME lines made at create go with it (named volumes are never touched).
+      await probe.remove({ force: true, v: true }).catch((e) => log.warn("could not remove an image's accounts probe", { error: e }));
     }
   });
 }

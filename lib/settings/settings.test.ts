@@ -55,7 +55,7 @@ describe("settingsSchema", () => {
   });
 
   // Only the form is the schema's: which host directories are refused is decided after resolving them
-  // (host-paths.test.ts, and tests/integration/security-host-paths.test.ts through the API).
+  // (host-paths.test.ts, and tests/integration/security-host-safety.test.ts through the API).
   it.each(["relative/path", "", "datasets/", "/srv/a\0b"])(
     "refuses the data path %j",
     (dataPath) => {
