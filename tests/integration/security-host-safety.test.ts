@@ -164,6 +164,18 @@ describe("the /data directory is resolved on the host, then judged", () => {
   });
 });
 
+/** The actions of Docker's events for accounts-probe containers since `since` (seconds), up to now. */
+async function probeEvents(since: number): Promise<string[]> {
+  const until = Math.floor(Date.now() / 1000) + 1;
+  const stream = (await docker.getEvents({ since, until, filters: { type: ["container"], label: ["gantry.probe"] } })) as NodeJS.ReadableStream;
+  let text = "";
+  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString("utf8");
+  return text
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { Action: string }).Action);
+}
+
 describe("the container's user is resolved to a number; uid 0 in any spelling runs as 1000:1000", () => {
   const PASSWD = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000:user:/home/user:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
   const GROUP = "root:x:0:\nuser:x:1000:\nnogroup:x:65534:\n";
@@ -195,8 +207,11 @@ describe("the container's user is resolved to a number; uid 0 in any spelling ru
 
   it("each image runs as a non-zero numeric uid:gid, as docker inspect and the process itself say", async () => {
     const seen: Record<string, string> = {};
+    const refs: string[] = [];
+    const since = Math.floor(Date.now() / 1000) - 1;
     for (const [name, build, expected] of cases) {
       const ref = build();
+      refs.push(ref);
       const imageId = await env.addImage(`user-${rand()}`, ref);
       const ws = await launchAndGet(alice, imageId, `user-${rand()}`);
       expect(ws.status, `${name}: ${ws.statusMessage}`).toBe("running");
@@ -224,6 +239,19 @@ describe("the container's user is resolved to a number; uid 0 in any spelling ru
     });
     // The containers that read each image's /etc/passwd were never started and are gone.
     expect(await docker.listContainers({ all: true, filters: { label: ["gantry.probe"] } })).toEqual([]);
+    // Only the two images whose USER is a name needed one (numbers need no /etc/passwd), and none ever started.
+    const probes = await probeEvents(since);
+    expect(probes.filter((e) => e === "create")).toHaveLength(2);
+    expect(probes).not.toContain("start");
+  });
+
+  it("an image's /etc/passwd is read once per image id: a second launch asks Docker for nothing more", async () => {
+    const imageId = await env.addImage(`user-again-${rand()}`, images[images.length - 1]);
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const ws = await launchAndGet(alice, imageId, `user-again-${rand()}`);
+    expect((await env.inspect(ws.containerId!)).Config.User).toBe("1234:1234");
+    expect(await probeEvents(since)).toEqual([]);
+    await remove(alice, ws.id);
   });
 });
 
