@@ -82,6 +82,8 @@ export interface WorkspaceBackend {
   exec(ref: string, cmd: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
   /** Follows the engine's events for Gantry's units; `onConnect` runs on every (re)connect. Returns a stop function. */
   watch(onEvent: (e: BackendEvent) => void, onConnect: () => void): () => void;
+  /** Host directories that are the backend's own internals (Docker: its socket's directory); never mounted into a workspace. */
+  protectedHostPaths(): { path: string; why: string }[];
   /** Removes a user's persistent data (their /workspace volume). */
   removeUserData(userId: string): Promise<void>;
 }

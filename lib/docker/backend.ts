@@ -1,7 +1,8 @@
+import path from "node:path";
 import type Docker from "dockerode";
 import { ApiError } from "../errors";
 import type { BackendEvent, ExecResult, Observed, PullProgress, WorkspaceBackend, WorkspaceSpec } from "../backend/types";
-import { callDocker, dockerForStreams, dockerStatus, pingDocker } from "./client";
+import { callDocker, dockerForStreams, dockerSocketPath, dockerStatus, pingDocker } from "./client";
 import { buildContainerSpec } from "./container-spec";
 import {
   containerLogs,
@@ -17,6 +18,7 @@ import {
   stopContainer,
   type ContainerState,
 } from "./containers";
+import { resolveContainerUser } from "./image-accounts";
 import { inspectImage, pullImage, PullError } from "./images";
 import { LABEL, MANAGED_FILTER } from "./labels";
 import { newContainerName, userVolumeName } from "./names";
@@ -58,7 +60,8 @@ function isMissingNetwork(e: unknown): boolean {
 
 async function createWorkspaceContainer(spec: WorkspaceSpec): Promise<string> {
   const { name, image, ...rest } = spec;
-  const options = buildContainerSpec({ ...rest, containerName: name, image: image.id, imageUser: image.user });
+  const user = await resolveContainerUser(image.id, image.user);
+  const options = buildContainerSpec({ ...rest, containerName: name, image: image.id, user });
   await prepare(spec);
   for (let attempt = 0; ; attempt++) {
     try {
@@ -209,6 +212,13 @@ export const dockerBackend: WorkspaceBackend = {
   logs: (ref, tail) => containerLogs(ref, tail),
   exec,
   watch: watchEvents,
+  protectedHostPaths() {
+    const socket = dockerSocketPath();
+    return [
+      { path: "/var/lib/docker", why: "the Docker engine's data" },
+      ...(socket ? [{ path: path.dirname(socket), why: "the directory of the Docker socket" }] : []),
+    ];
+  },
   removeUserData: (userId) => removeVolume(userVolumeName(userId)).then(() => void ensured.volumes.delete(userVolumeName(userId))),
 };
 

@@ -23,6 +23,17 @@ export function isDockerUnreachable(e: unknown): boolean {
   return UNREACHABLE.test(`${err?.code ?? ""} ${err?.message ?? ""}`);
 }
 
+/**
+ * The engine's socket on this host: DOCKER_HOST when it names a unix socket, else Docker's default. Null when
+ * DOCKER_HOST points at a TCP engine (there is no local socket to protect then).
+ */
+export function dockerSocketPath(): string | null {
+  const host = process.env.DOCKER_HOST?.trim();
+  if (!host) return "/var/run/docker.sock";
+  if (host.startsWith("unix://")) return host.slice("unix://".length) || "/var/run/docker.sock";
+  return null;
+}
+
 export function dockerStatus(e: unknown): number | undefined {
   return (e as { statusCode?: number })?.statusCode;
 }

@@ -1,7 +1,9 @@
 import type Docker from "dockerode";
 import { parse as parseShell } from "shell-quote";
 import { baseUrlFor } from "../backend/base-url";
+import { ApiError } from "../errors";
 import type { WorkspaceSpec } from "../backend/types";
+import type { NumericUser } from "./container-user";
 import { workspaceLabels } from "./labels";
 import { userVolumeName, WORKSPACE_NETWORK } from "./names";
 
@@ -20,8 +22,8 @@ export type ContainerSpecInput = Omit<WorkspaceSpec, "name" | "image"> & {
   containerName: string;
   /** Image ID (sha256:…) resolved from the catalog. */
   image: string;
-  /** The image's own Config.User; root or empty falls back to 1000:1000. */
-  imageUser: string | null | undefined;
+  /** The numeric user to run as, resolved from the image's USER (lib/docker/container-user.ts: never uid 0). */
+  user: NumericUser;
 };
 
 export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
@@ -29,10 +31,9 @@ export function shmBytes(memoryGb: number, shmSizeGb: number | null): number {
   return Math.floor(Math.min(gb, memoryGb) * GiB);
 }
 
-export function isRootUser(user: string | null | undefined): boolean {
-  if (!user) return true;
-  const name = user.split(":")[0];
-  return name === "" || name === "root" || name === "0";
+/** `uid:gid` in numbers; uid 0 or gid 0 here would be a bug upstream, so it falls back rather than trusting it. */
+export function userSpec(user: NumericUser): string {
+  return user.uid > 0 && user.gid > 0 ? `${user.uid}:${user.gid}` : FALLBACK_USER;
 }
 
 const COMMAND_RULE = "The start command may only contain words and quotes (no pipes, redirects, globs or $variables).";
@@ -40,11 +41,12 @@ const COMMAND_RULE = "The start command may only contain words and quotes (no pi
 export function renderCommand(template: string, vars: { base_url: string; port: number }): string[] {
   const filled = template.replaceAll("{base_url}", vars.base_url).replaceAll("{port}", String(vars.port));
   // shell-quote would expand $VAR to an empty string without a word; a command that needs a shell is refused.
-  if (/[$`]/.test(filled)) throw new Error(COMMAND_RULE);
+  // An ApiError: the sentence is for users (describeFailure passes it on) and holds nothing of Docker's.
+  if (/[$`]/.test(filled)) throw new ApiError("conflict", COMMAND_RULE);
   const words = parseShell(filled);
   if (words.some((w) => typeof w !== "string")) {
     // Operators, globs or comments would need a shell; the command runs directly, so refuse them outright.
-    throw new Error(COMMAND_RULE);
+    throw new ApiError("conflict", COMMAND_RULE);
   }
   return words as string[];
 }
@@ -61,7 +63,7 @@ export function buildContainerSpec(input: ContainerSpecInput): Docker.ContainerC
     name: input.containerName,
     Image: input.image,
     Cmd: input.commandTemplate ? renderCommand(input.commandTemplate, { base_url: baseUrlFor(input.workspaceId), port: input.port }) : undefined,
-    User: isRootUser(input.imageUser) ? FALLBACK_USER : input.imageUser!,
+    User: userSpec(input.user),
     WorkingDir: WORKSPACE_MOUNT,
     Env: [
       `JUPYTER_TOKEN=${input.jupyterToken}`,

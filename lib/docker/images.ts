@@ -1,4 +1,5 @@
 import type { ImageInfo, PullProgress } from "../backend/types";
+import { logWithReference } from "../backend/errors";
 import { callDocker, dockerForStreams, dockerStatus, dockerUnavailable, isDockerUnreachable } from "./client";
 
 
@@ -104,12 +105,16 @@ export async function pullImage(ref: string, onProgress: (p: PullProgress) => vo
   });
 }
 
-/** Registry errors and connection failures, worded for the user whose workspace could not start. */
+/**
+ * Registry errors and connection failures, worded for the user whose workspace could not start: what went wrong in a
+ * sentence, and a reference to the full text in the server log (describeFailure's convention).
+ */
 export function describePullError(ref: string, e: unknown): string {
   const msg = (e as Error)?.message ?? String(e);
   if (dockerStatus(e) === 404 || /not found|manifest unknown/i.test(msg)) return `Image ${ref} was not found in its registry.`;
+  const reference = logWithReference("pull failed", e, { image: ref });
   if (/connection refused|no such host|dial tcp|timeout|i\/o timeout|network is unreachable/i.test(msg)) {
-    return `Could not reach the registry to pull ${ref}: ${msg.split("\n")[0].slice(0, 200)}`;
+    return `Could not reach the registry to pull ${ref} (reference ${reference}).`;
   }
-  return `Pulling ${ref} failed: ${msg.split("\n")[0].slice(0, 200)}`;
+  return `Pulling ${ref} failed (reference ${reference}).`;
 }

@@ -2,7 +2,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import { ApiError, isApiError } from "../errors";
 import { resolveCaller, type Caller } from "../auth/caller";
 import { config } from "../config";
-import { log } from "../log";
+import { logWithReference } from "../backend/errors";
 
 type Params = Record<string, string>;
 type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
@@ -42,8 +42,10 @@ async function run(fn: () => Promise<unknown>, req: NextRequest): Promise<Respon
     return toResponse(await fn());
   } catch (e) {
     const apiError = translate(e);
-    if (apiError.code === "internal") log.error("request failed", { method: req.method, path: req.nextUrl.pathname, error: e });
-    return errorResponse(apiError);
+    if (apiError.code !== "internal") return errorResponse(apiError);
+    // The answer names a reference, the log line holds the error under it (lib/backend/errors.ts).
+    const reference = logWithReference("request failed", e, { method: req.method, path: req.nextUrl.pathname });
+    return errorResponse(new ApiError("internal", `Something went wrong on the server (reference ${reference}); nothing was changed if the action did not finish.`));
   }
 }
 

@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "../audit/record-audit";
 import { publish } from "../events/bus";
 import { ApiError } from "../errors";
 import { ADMIN_ACCESS_NEEDS_ORIGINS, perWorkspaceOrigins } from "../proxy/workspace-origin";
+import { requireDataPath } from "./data-path";
 import { getSettings, saveSettings, settingsSchema, type Settings } from "./settings";
 
 export const settingsPatchSchema = settingsSchema.partial();
@@ -15,6 +16,8 @@ export async function updateSettings(patch: Partial<Settings>, actor: Actor): Pr
   if (patch.allowAdminWorkspaceAccess === true && !perWorkspaceOrigins()) {
     throw new ApiError("validation_failed", ADMIN_ACCESS_NEEDS_ORIGINS, { fields: ["allowAdminWorkspaceAccess"] });
   }
+  // Resolved on the host (outside the transaction: it is file-system work) and stored as resolved.
+  if (patch.dataPath) patch = { ...patch, dataPath: await requireDataPath(patch.dataPath) };
   const saved = await db().$transaction(async (tx) => {
     const before = await getSettings(tx);
     const after = parseWith(settingsSchema, { ...before, ...patch });

@@ -5,6 +5,7 @@ import { backend } from "../backend/backend";
 import type { ImageInfo } from "../backend/types";
 import { publish } from "../events/bus";
 import { getSettings } from "../settings/settings";
+import { usableDataPath } from "../settings/data-path";
 import { checkCudaForImage } from "../gpus/check-cuda";
 import { log } from "../log";
 import type { ActionContext } from "./run-action";
@@ -41,6 +42,8 @@ export async function provision(
   opts: { jupyterToken: string; imageRef?: string; cudaChecked?: boolean; catalog?: CatalogImage },
 ): Promise<string> {
   const [settings, catalog] = await Promise.all([getSettings(), opts.catalog ?? db().image.findUniqueOrThrow({ where: { id: ctx.ws.imageId } })]);
+  // Re-resolved for every container: the directory saved may have been swapped for a symlink to /run since.
+  const dataPath = await usableDataPath(settings.dataPath);
   if (ctx.gpuUuids.length && !opts.cudaChecked) await checkCudaForImage(ctx.ws.imageId, image.env);
   ctx.checkpoint();
   const b = backend();
@@ -56,7 +59,7 @@ export async function provision(
     shmSizeGb: settings.shmSizeGb,
     gpuUuids: ctx.gpuUuids,
     jupyterToken: opts.jupyterToken,
-    dataPath: settings.dataPath,
+    dataPath,
   });
   await ctx.created(ref, { gpuUuids: ctx.gpuUuids, imageDigest: image.id, jupyterToken: opts.jupyterToken, imageRef: opts.imageRef });
   ctx.checkpoint();

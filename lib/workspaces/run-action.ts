@@ -3,7 +3,7 @@ import { db, type Tx } from "../db/client";
 import { ApiError, isApiError, notFound } from "../errors";
 import { recordAudit, type Actor } from "../audit/record-audit";
 import { backend } from "../backend/backend";
-import { engineUnavailable } from "../backend/errors";
+import { describeFailure, engineUnavailable } from "../backend/errors";
 import { log } from "../log";
 import { hostCapacity } from "../quotas/host-capacity";
 import { allocateGpus, checkAndPickResources } from "../quotas/reserve-resources";
@@ -234,7 +234,9 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
       view = await finish(ws, claim, outcome, opts, gpuUuids);
     } catch (e) {
       const cancel = e instanceof ActionCancelled ? e : controller.signal.aborted ? new ActionCancelled("cancelled") : null;
-      await rollback(ws, claim, { error: cancel ?? e, createdRef, previousRemoved }, opts.actor).catch((err) =>
+      // Translated once, here: the status message, the answer and the log line share one reference.
+      const message = cancel ? "" : describeFailure(e, `${rule.verb} the workspace`, { workspaceId: ws.id, action: claim.action });
+      await rollback(ws, claim, { error: cancel ?? e, message, createdRef, previousRemoved }, opts.actor).catch((err) =>
         log.error("rollback failed", { workspaceId: ws.id, error: err }),
       );
       if (cancel) {
@@ -247,10 +249,8 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
       }
       if (rule.onFailure === "restore" || failedBeforeChange(claim, { createdRef, previousRemoved })) {
         if (isApiError(e)) throw e;
-        log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
-        throw new ApiError("conflict", `Could not ${rule.verb} the workspace: ${firstLine(e)}. It is as it was; try again.`);
+        throw new ApiError("conflict", `${message} It is as it was; try again.`);
       }
-      if (!isApiError(e)) log.warn(`${claim.action} failed`, { workspaceId: ws.id, error: e });
       view = await notifyWorkspace(ws.id);
     }
   } finally {
@@ -260,10 +260,6 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
   }
   opts.after?.();
   return view;
-}
-
-function firstLine(e: unknown): string {
-  return ((e as Error)?.message ?? String(e)).split("\n")[0].slice(0, 300);
 }
 
 /** A reset that failed before it removed the old unit (e.g. its new image could not be pulled) changed nothing. */
@@ -332,7 +328,8 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
   return publishWorkspace(row);
 }
 
-type Failure = { error: unknown; createdRef: string | null; previousRemoved: boolean };
+/** `message`: the failure as its user reads it (describeFailure); empty for a cancel. */
+type Failure = { error: unknown; message: string; createdRef: string | null; previousRemoved: boolean };
 
 /**
  * Backs an action out. A stop or delete that failed puts the status back (nothing changed in the backend that matters:
@@ -348,7 +345,7 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor
   const unchanged = failedBeforeChange(claim, f);
   if ((rule.onFailure === "restore" || unchanged) && !cancelled) {
     const from = claim.from ?? "error";
-    const message = unchanged ? `The reset failed and changed nothing: ${isApiError(f.error) ? f.error.message : firstLine(f.error)}` : (claim.fromMessage ?? "");
+    const message = unchanged ? `The reset failed and changed nothing: ${f.message}` : (claim.fromMessage ?? "");
     await db().$transaction(async (tx) => {
       const { count } = await tx.workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status: from, statusMessage: message, ...SETTLED } });
       // What this claim reserved (a reset of a stopped workspace) goes back; what the workspace held before stays.
@@ -374,11 +371,7 @@ async function rollback(ws: WorkspaceRow, claim: Claim, f: Failure, actor: Actor
     if (unitLeft) await b.remove(unitLeft).catch(() => {});
     return;
   }
-  const message = cancelled
-    ? `Cancelled: the ${claim.action} was stopped before it finished.`
-    : isApiError(f.error)
-      ? f.error.message
-      : `Could not ${rule.verb} the workspace: ${(f.error as Error)?.message?.split("\n")[0] ?? "unknown error"}`;
+  const message = cancelled ? `Cancelled: the ${claim.action} was stopped before it finished.` : f.message;
   const status: WorkspaceStatus = cancelled ? "stopped" : "error";
   await db().$transaction(async (tx) => {
     const { count } = await tx.workspace.updateMany({

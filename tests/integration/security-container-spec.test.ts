@@ -43,10 +43,10 @@ let switchingId: string;
 let dataPath: string;
 const checked: string[] = [];
 
+/** Gantry hands Docker a numeric uid:gid; anything else (a name, `00`, an empty user) counts as root here. */
 function isRoot(user: string | undefined): boolean {
-  if (!user) return true;
-  const name = user.split(":")[0];
-  return name === "" || name === "root" || name === "0";
+  const m = /^(\d+):(\d+)$/.exec(user ?? "");
+  return !m || Number(m[1]) === 0 || Number(m[2]) === 0;
 }
 
 async function expectBaseline(pathName: string, containerId: string, exp: Expected): Promise<Docker.ContainerInspectInfo> {
