@@ -9,6 +9,7 @@ import { REMOTE_ADDR_HEADER } from "./lib/auth/client-address";
 import { startBackgroundTasks, stopBackgroundTasks } from "./lib/startup/background";
 import { log } from "./lib/log";
 import { createWorkspaceProxy } from "./lib/proxy/proxy-server";
+import { sharedHostWarning } from "./lib/proxy/workspace-origin";
 import { lingerBeforeClose } from "./lib/http/linger";
 
 const dev = process.argv.includes("--dev");
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir}); workspaces open through ${config.proxyHostPattern ? `${config.proxyHostPattern} on ` : ""}${config.proxyPublicUrl}`);
+  const weak = sharedHostWarning();
+  if (weak) log.warn(`Warning: ${weak}`);
 
   const shutdown = (signal: string) => {
     log.info("shutting down", { signal });

@@ -10,6 +10,7 @@ const ADMIN_LINKS = [
   { href: "/admin/images", label: "Images" },
   { href: "/admin/workspaces", label: "All workspaces" },
   { href: "/admin/audit", label: "Audit log" },
+  { href: "/admin/settings", label: "Host settings" },
 ];
 
 export function AppShell({ user, children }: { user: Caller; children: React.ReactNode }) {

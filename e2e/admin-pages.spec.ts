@@ -131,3 +131,44 @@ test("quotas: the default quota for new users is editable on the quotas page", a
   await section.getByRole("button", { name: "Save default quota" }).click();
   await expect(section.getByRole("status")).toHaveText("Saved");
 });
+
+test("host settings: admin access cannot be turned on without per-workspace origins, and /data is checked after resolving", async ({ page }, testInfo) => {
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const datasets = fs.mkdtempSync(path.join(os.tmpdir(), "gantry-e2e-datasets-"));
+  try {
+    await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Host settings" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Host settings" })).toBeVisible();
+    // This server's workspaces share one proxy origin (127.0.0.1): the page says why the setting is off.
+    const access = page.getByRole("checkbox", { name: "Let admins open other users' workspaces" });
+    await expect(access).toBeDisabled();
+    await expect(page.getByText("needs an origin per workspace")).toBeVisible();
+
+    const dataPath = page.getByRole("textbox", { name: "Shared data directory" });
+    await dataPath.fill("/run/.");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await expect(page.getByRole("alert")).toContainText("Shared data directory");
+    await expect(dataPath).toHaveAttribute("aria-invalid", "true");
+    await page.reload();
+    await expect(dataPath).toHaveValue("");
+
+    // A symlink to the real directory is stored as the directory it names.
+    const link = `${datasets}-link`;
+    fs.symlinkSync(datasets, link);
+    try {
+      await dataPath.fill(link);
+      await page.getByRole("button", { name: "Save settings" }).click();
+      await expect(page.getByRole("status")).toHaveText("Saved");
+      await expect(dataPath).toHaveValue(fs.realpathSync(datasets));
+      await photograph(page, testInfo, "admin-host-settings");
+      await dataPath.fill("");
+      await page.getByRole("button", { name: "Save settings" }).click();
+      await expect(page.getByRole("status")).toHaveText("Saved");
+    } finally {
+      fs.rmSync(link, { force: true });
+    }
+  } finally {
+    fs.rmSync(datasets, { recursive: true, force: true });
+  }
+});

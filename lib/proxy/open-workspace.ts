@@ -20,9 +20,10 @@ const STATE = /^[A-Za-z0-9_-]{32}$/;
  */
 export async function openWorkspace(caller: Caller, workspaceId: string, next: string | null, state: string | null): Promise<OpenAnswer> {
   if (!/^ws[0-9a-f]{20}$/.test(workspaceId)) return { kind: "not_found" };
-  if (caller.via !== "session" || !caller.session) return { kind: "browser_only" };
+  // Someone else's workspace is a 404 whoever asks, as everywhere; only then does the kind of credential matter.
   const access = await proxyAccess(workspaceId, caller.id, { fresh: true });
   if (!access) return { kind: "not_found" };
+  if (caller.via !== "session" || !caller.session) return { kind: "browser_only" };
   const landing = safeWorkspacePath(workspaceId, next);
   if (!state || !STATE.test(state)) {
     const start = new URL(`/w/${workspaceId}/_gantry/start`, workspaceOrigin(workspaceId));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { hostPatternProblem, onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
+import { hostPatternProblem, onWorkspaceHost, perWorkspaceOrigins, sharedHostWarning, workspaceOrigin } from "./workspace-origin";
 
 const ID = "ws0123456789abcdef0123";
 const OTHER = "wsffffffffffffffffffff";
@@ -55,5 +55,34 @@ describe("workspaceOrigin and onWorkspaceHost", () => {
       expect({ host, ok: onWorkspaceHost(host, ID) }).toEqual({ host, ok: false });
     }
     expect(onWorkspaceHost(undefined, ID)).toBe(false);
+  });
+});
+
+describe("the defaults: <id>.localhost on a localhost dashboard, a shared origin elsewhere", () => {
+  it("a localhost dashboard gives each workspace <id>.localhost on the proxy port", () => {
+    env({ GANTRY_PROXY_HOST_PATTERN: undefined, GANTRY_PROXY_URL: undefined, GANTRY_PUBLIC_URL: "http://localhost:3000", GANTRY_PROXY_PORT: undefined, PORT: "3000" });
+    expect(perWorkspaceOrigins()).toBe(true);
+    expect(workspaceOrigin(ID)).toBe(`http://${ID}.localhost:3001`);
+    expect(onWorkspaceHost(`${ID}.localhost:3001`, ID)).toBe(true);
+    expect(onWorkspaceHost("127.0.0.1:3001", ID)).toBe(false);
+    expect(sharedHostWarning()).toBeNull();
+  });
+
+  it("GANTRY_PROXY_HOST_PATTERN=none, or an explicit GANTRY_PROXY_URL, keeps one shared origin on localhost", () => {
+    env({ GANTRY_PROXY_HOST_PATTERN: "none", GANTRY_PROXY_URL: undefined, GANTRY_PUBLIC_URL: "http://localhost:3000", PORT: "3000" });
+    expect(perWorkspaceOrigins()).toBe(false);
+    expect(workspaceOrigin(ID)).toBe("http://127.0.0.1:3001");
+    env({ GANTRY_PROXY_HOST_PATTERN: undefined, GANTRY_PROXY_URL: "http://127.0.0.1:4000" });
+    expect(perWorkspaceOrigins()).toBe(false);
+  });
+
+  it("a real host name shares one origin, and warns when that is the dashboard's own host name", () => {
+    env({ GANTRY_PROXY_HOST_PATTERN: undefined, GANTRY_PROXY_URL: undefined, GANTRY_PUBLIC_URL: "https://gpu.example.org", PORT: "3000" });
+    expect(perWorkspaceOrigins()).toBe(false);
+    expect(sharedHostWarning()).toMatch(/shares the dashboard's host name \(gpu\.example\.org\)/);
+    env({ GANTRY_PROXY_URL: "https://workspaces.example.org" });
+    expect(sharedHostWarning()).toBeNull();
+    env({ GANTRY_PROXY_URL: undefined, GANTRY_PROXY_HOST_PATTERN: "{id}.ws.example.org" });
+    expect(sharedHostWarning()).toBeNull();
   });
 });

@@ -32,6 +32,20 @@ export const ADMIN_ACCESS_NEEDS_ORIGINS =
   "Admin access to other users' workspaces needs an origin per workspace: set GANTRY_PROXY_HOST_PATTERN (e.g. \"{id}.ws.gantry.example.com\" with a wildcard DNS name), " +
   "or serve the dashboard on localhost. On one shared origin, a workspace's pages could act in every other workspace the admin opens.";
 
+/**
+ * Why serving workspaces here is weaker than it could be, or null: the proxy shares the dashboard's host name on
+ * another port (cookies ignore ports, so a workspace's script can set cookies the dashboard receives).
+ */
+export function sharedHostWarning(): string | null {
+  if (pattern()) return null;
+  const proxyHost = new URL(config.proxyPublicUrl).hostname;
+  if (proxyHost !== new URL(config.publicUrl).hostname) return null;
+  return (
+    `the workspace proxy shares the dashboard's host name (${proxyHost}); cookies ignore ports, so a workspace's script can set cookies the dashboard receives. ` +
+    "Serve the proxy on a host name of its own (GANTRY_PROXY_URL), or give each workspace one (GANTRY_PROXY_HOST_PATTERN); see docs/security.md."
+  );
+}
+
 /** The origin (scheme://host[:port]) a workspace is served on. */
 export function workspaceOrigin(workspaceId: string): string {
   const base = new URL(config.proxyPublicUrl);

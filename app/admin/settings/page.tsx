@@ -1,0 +1,24 @@
+import type { Metadata } from "next";
+import { AppShell, PageHeader } from "@/components/app-shell";
+import { HostSettingsForm } from "@/components/admin/host-settings-form";
+import { getSettings } from "@/lib/settings/settings";
+import { ADMIN_ACCESS_NEEDS_ORIGINS, perWorkspaceOrigins } from "@/lib/proxy/workspace-origin";
+import { requireAdminPage } from "../require-admin-page";
+
+export const metadata: Metadata = { title: "Host settings" };
+export const dynamic = "force-dynamic";
+
+export default async function AdminSettingsPage() {
+  const user = await requireAdminPage("/admin/settings");
+  const settings = await getSettings();
+  return (
+    <AppShell user={user}>
+      <PageHeader title="Host settings" description="What reaches workspaces from the host, and who may open them." />
+      <HostSettingsForm
+        allowAdminWorkspaceAccess={settings.allowAdminWorkspaceAccess}
+        dataPath={settings.dataPath}
+        adminAccessBlockedBecause={perWorkspaceOrigins() ? null : ADMIN_ACCESS_NEEDS_ORIGINS}
+      />
+    </AppShell>
+  );
+}
