@@ -148,7 +148,7 @@ test("host settings: admin access cannot be turned on without per-workspace orig
     const dataPath = page.getByRole("textbox", { name: "Shared data directory" });
     await dataPath.fill("/run/.");
     await page.getByRole("button", { name: "Save settings" }).click();
-    await expect(page.getByRole("alert")).toContainText("Shared data directory");
+    await expect(page.locator("#host-settings-error")).toContainText("Shared data directory");
     await expect(dataPath).toHaveAttribute("aria-invalid", "true");
     await page.reload();
     await expect(dataPath).toHaveValue("");
