@@ -4,11 +4,13 @@
 #   local/debian:bookworm    debootstrap --variant=minbase from this machine's Debian mirror
 #   gantry/test-jupyter:1    scripts/ci/images/jupyter (Jupyter Notebook, uid 1000)
 #   gantry/test-busybox:1    scripts/ci/images/busybox (static busybox, uid 1000)
+#   gantry/test-pytorch:1    scripts/ci/images/pytorch (PyTorch, Jupyter, openssh-server, uid 1000):
+#                            the offline twin of images/pytorch/Dockerfile, the reference workspace image
 # then checks the GPU stand-in and the Jupyter image for real.
 #
 # The gantry/* images carry a label with a hash of their build context, so editing
 # scripts/ci/images/* rebuilds them on the next run. GANTRY_REBUILD_IMAGES=1 forces a
-# rebuild of all three. DEBIAN_MIRROR overrides the mirror found in /etc/apt.
+# rebuild of all of them. DEBIAN_MIRROR overrides the mirror found in /etc/apt.
 # Needs a running dockerd (start-dockerd.sh) and root (debootstrap).
 set -euo pipefail
 
@@ -21,6 +23,7 @@ SUITE=bookworm
 BASE_IMAGE=local/debian:bookworm
 JUPYTER_IMAGE=gantry/test-jupyter:1
 BUSYBOX_IMAGE=gantry/test-busybox:1
+PYTORCH_IMAGE=gantry/test-pytorch:1
 HASH_LABEL=dev.gantry.ci.context-sha256
 REBUILD=${GANTRY_REBUILD_IMAGES:-0}
 VERIFY_NAME=gantry-ci-verify-jupyter
@@ -151,6 +154,16 @@ build_jupyter() {
   if ! needs_build "$JUPYTER_IMAGE" "$hash"; then step_end "$JUPYTER_IMAGE" "present, skipped"; return; fi
   docker build --label "$HASH_LABEL=$hash" -t "$JUPYTER_IMAGE" "$ctx"
   step_end "$JUPYTER_IMAGE" "built"
+}
+
+# --- b2. gantry/test-pytorch:1 --------------------------------------------
+build_pytorch() {
+  step_begin "$PYTORCH_IMAGE"
+  local ctx="$IMAGES_DIR/pytorch" hash
+  hash=$(context_hash "$ctx")
+  if ! needs_build "$PYTORCH_IMAGE" "$hash"; then step_end "$PYTORCH_IMAGE" "present, skipped"; return; fi
+  docker build --label "$HASH_LABEL=$hash" -t "$PYTORCH_IMAGE" "$ctx"
+  step_end "$PYTORCH_IMAGE" "built ($(docker image inspect --format '{{.Size}}' "$PYTORCH_IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
 # --- c. gantry/test-busybox:1 ---------------------------------------------
@@ -320,6 +333,7 @@ PY
 t_all=$SECONDS
 build_base
 build_jupyter
+build_pytorch
 build_busybox
 verify_gpu
 verify_jupyter
