@@ -1,9 +1,10 @@
 import crypto from "node:crypto";
+import { publish } from "../events/bus";
 import { db } from "../db/client";
 import { notFound } from "../errors";
 import { recordAudit, type Actor } from "../audit/record-audit";
 
-const TOKEN_PREFIX = "gnt_";
+export const TOKEN_PREFIX = "gnt_";
 
 export function hashToken(token: string): string {
   return crypto.createHash("sha256").update(token, "utf8").digest("hex");
@@ -39,12 +40,24 @@ export async function revokeApiToken(userId: string, id: string, actor: Actor): 
     await tx.apiToken.delete({ where: { id } });
     await recordAudit(tx, { actor, action: "token.revoke", targetType: "user", targetId: userId, before: token });
   });
+  // After the commit: the proxy drops what it knows of this user's tokens (a Jupyter client using it stops at once).
+  publish({ type: "user-changed", userId });
 }
 
 /** The active user a token belongs to, or null. */
 export async function userForToken(token: string) {
-  if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
-  const row = await db().apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
+  if (!isApiTokenShaped(token)) return null;
+  return userForTokenHash(hashToken(token));
+}
+
+/** Whether a string looks like one of Gantry's API tokens (before any lookup). */
+export function isApiTokenShaped(token: string): boolean {
+  return token.startsWith(TOKEN_PREFIX) && token.length <= 200;
+}
+
+/** The active user the token with this hash belongs to, or null. */
+export async function userForTokenHash(tokenHash: string) {
+  const row = await db().apiToken.findUnique({ where: { tokenHash }, include: { user: true } });
   if (!row || row.user.disabled) return null;
   // Last-used is informative; a lost update under concurrency is harmless.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {

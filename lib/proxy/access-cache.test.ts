@@ -7,6 +7,7 @@ function fakeDb() {
   const users = new Map<string, UserAccess>();
   const reads = { workspace: 0, user: 0, settings: 0, session: 0 };
   const revoked = new Set<string>();
+  const tokens = new Map<string, string>();
   let adminAccess = false;
   let gate: Promise<void> | null = null;
   // Each read copies the row as it is when the read starts, like a database read that a later write does not change.
@@ -26,6 +27,9 @@ function fakeDb() {
       reads.session++;
       return revoked.has(sid);
     },
+    async tokenUser(hash) {
+      return tokens.get(hash) ?? null;
+    },
     async adminAccess() {
       reads.settings++;
       return adminAccess;
@@ -35,6 +39,7 @@ function fakeDb() {
     workspaces,
     users,
     revoked,
+    tokens,
     reads,
     loaders,
     setAdminAccess: (v: boolean) => (adminAccess = v),
@@ -212,6 +217,23 @@ describe("AccessCache sessions", () => {
     f.revoked.add("s1");
     now += USER_TTL_MS + 1;
     expect(await cache.sessionRevoked("u1", "s1")).toBe(true);
+  });
+});
+
+describe("AccessCache tokens", () => {
+  it("keeps a token's user for the user TTL, and drops it at once when that user changes (a revocation)", async () => {
+    const f = fakeDb();
+    let now = 1_000;
+    const cache = new AccessCache(f.loaders, () => now);
+    f.tokens.set("h1", "u1");
+    expect(await cache.tokenUser("h1")).toBe("u1");
+    f.tokens.delete("h1");
+    expect(await cache.tokenUser("h1")).toBe("u1");
+    cache.handle({ type: "user-changed", userId: "u1" });
+    expect(await cache.tokenUser("h1")).toBeNull();
+    f.tokens.set("h1", "u1");
+    now += USER_TTL_MS + 1;
+    expect(await cache.tokenUser("h1")).toBe("u1");
   });
 });
 

@@ -39,6 +39,8 @@ export type AccessLoaders = {
   workspace(id: string): Promise<WorkspaceAccess | null>;
   user(id: string): Promise<UserAccess | null>;
   sessionRevoked(sid: string): Promise<boolean>;
+  /** The active user an API token (given by its hash) belongs to, or null. */
+  tokenUser(tokenHash: string): Promise<string | null>;
   adminAccess(): Promise<boolean>;
 };
 
@@ -113,6 +115,8 @@ export class AccessCache {
   readonly users: KeyedCache<UserAccess | null>;
   /** By "<userId> <sid>": sign-out publishes user-changed, which drops that user's entries. */
   readonly sessions: KeyedCache<SessionRevocation>;
+  /** API tokens by hash: the user's id, or null (unknown, revoked or disabled); dropped when that user changes. */
+  readonly tokens: KeyedCache<{ userId: string | null }>;
   readonly settings: KeyedCache<boolean>;
 
   constructor(loaders: AccessLoaders, now: () => number = Date.now) {
@@ -128,6 +132,7 @@ export class AccessCache {
       (s) => (s.revoked ? WORKSPACE_TTL_MS : USER_TTL_MS),
       now,
     );
+    this.tokens = new KeyedCache(async (hash) => ({ userId: await loaders.tokenUser(hash) }), () => USER_TTL_MS, now);
     this.settings = new KeyedCache(() => loaders.adminAccess(), () => SETTINGS_TTL_MS, now);
   }
 
@@ -141,6 +146,10 @@ export class AccessCache {
 
   sessionRevoked(userId: string, sid: string): Promise<boolean> {
     return this.sessions.get(`${userId} ${sid}`).then((s) => s.revoked);
+  }
+
+  tokenUser(tokenHash: string): Promise<string | null> {
+    return this.tokens.get(tokenHash).then((t) => t.userId);
   }
 
   adminAccess(): Promise<boolean> {
@@ -157,6 +166,7 @@ export class AccessCache {
       case "user-changed":
         this.users.drop(event.userId);
         for (const key of this.sessions.keysWhere((s) => s.userId === event.userId)) this.sessions.drop(key);
+        for (const key of this.tokens.keysWhere((t) => t.userId === event.userId)) this.tokens.drop(key);
         // A deleted user's workspaces go with them (a cascade, with no workspace event of its own).
         for (const id of this.workspaces.keysWhere((w) => w?.ownerId === event.userId)) this.workspaces.drop(id);
         return;

@@ -6,6 +6,7 @@ import { subscribe } from "../events/bus";
 import { AccessCache, type WorkspaceAccess } from "./access-cache";
 import { perWorkspaceOrigins } from "./workspace-origin";
 import { sessionExpired } from "../auth/session-revocation";
+import { hashToken, isApiTokenShaped, userForTokenHash } from "../auth/api-tokens";
 import type { DashboardSession, ProxyClaims } from "./grant";
 
 export type ProxyTarget = {
@@ -47,6 +48,7 @@ function accessCache(): AccessCache {
       workspace: loadWorkspace,
       user: (id) => db().user.findUnique({ where: { id }, select: { disabled: true, role: true, sessionEpoch: true } }),
       sessionRevoked: async (sid) => (await db().revokedSession.findUnique({ where: { sid }, select: { sid: true } })) !== null,
+      tokenUser: async (hash) => (await userForTokenHash(hash))?.id ?? null,
       // A value stored before the setting required per-workspace origins (or before they were turned off) lets no one in.
       adminAccess: async () => (await getSettings()).allowAdminWorkspaceAccess && perWorkspaceOrigins(),
     });
@@ -108,6 +110,19 @@ export async function proxySessionAccess(claims: ProxyClaims, opts: { fresh?: bo
   const access = await proxyAccess(claims.workspaceId, claims.userId, opts);
   if (!access || !(await dashboardSessionStands(claims.userId, claims.session, opts))) return null;
   return access;
+}
+
+/**
+ * For a Jupyter client that presents the owner's Gantry API token instead of a proxy cookie: the workspace, when
+ * the token is valid and belongs to its owner (an admin's token opens only the admin's own workspaces); null for
+ * anyone else's workspace (a 404, as everywhere); "invalid_token" for an unknown or revoked token or a disabled user.
+ */
+export async function tokenAccess(workspaceId: string, token: string): Promise<ProxyTarget | "invalid_token" | null> {
+  if (!isApiTokenShaped(token)) return "invalid_token";
+  const userId = await accessCache().tokenUser(hashToken(token));
+  if (!userId) return "invalid_token";
+  const access = await proxyAccess(workspaceId, userId);
+  return access && !access.viaAdmin ? access : null;
 }
 
 export async function auditAdminAccess(workspaceId: string, admin: { id: string; email: string }): Promise<void> {

@@ -4,7 +4,7 @@ import { createProxyServer } from "http-proxy-3";
 import { config } from "../config";
 import { log } from "../log";
 import { newBrowserNonce, readGrant, sameBrowser, signProxySession, useGrant, verifyProxySession, PROXY_SESSION_TTL_S, type ProxyClaims } from "./grant";
-import { auditAdminAccess, dashboardSessionStands, forgetWorkspace, proxyAccess, proxySessionAccess, type ProxyTarget } from "./proxy-access";
+import { auditAdminAccess, dashboardSessionStands, forgetWorkspace, proxyAccess, proxySessionAccess, tokenAccess, type ProxyTarget } from "./proxy-access";
 import { filterWorkspaceHeaders, PRIVATE_COOKIE } from "./response-headers";
 import { touchActivity } from "./activity";
 import { db } from "../db/client";
@@ -88,6 +88,26 @@ async function sessionFor(req: http.IncomingMessage, workspaceId: string): Promi
   return (await dashboardSessionStands(session.userId, session.session)) ? session : null;
 }
 
+/**
+ * A Gantry API token a Jupyter client presents instead of the proxy cookie (VS Code's "existing Jupyter server",
+ * scripts): `Authorization: token gnt_…` (or `Bearer gnt_…`), or `?token=gnt_…` for clients that only take a URL.
+ * Null when none is presented (any other Authorization value is not Gantry's and is replaced on the way in anyway).
+ */
+function presentedApiToken(req: http.IncomingMessage, url: URL): string | null {
+  const header = /^(?:token|bearer)\s+(gnt_\S+)\s*$/i.exec(req.headers.authorization ?? "");
+  if (header) return header[1];
+  const query = url.searchParams.get("token");
+  return query?.startsWith("gnt_") ? query : null;
+}
+
+/** The request's URL without its `token` parameters: a Gantry token never reaches the workspace. */
+function withoutTokenParam(rawUrl: string): string {
+  const url = new URL(rawUrl, "http://proxy.invalid");
+  if (!url.searchParams.has("token")) return rawUrl;
+  url.searchParams.delete("token");
+  return url.pathname + url.search;
+}
+
 const TOKEN_KEY = Symbol("gantry.jupyterToken");
 const WORKSPACE_KEY = Symbol("gantry.workspaceId");
 type WithToken = http.IncomingMessage & { [TOKEN_KEY]?: string; [WORKSPACE_KEY]?: string };
@@ -97,6 +117,7 @@ function prepareUpstream(req: http.IncomingMessage, access: ProxyTarget): void {
   if (cookies) req.headers.cookie = cookies;
   else delete req.headers.cookie;
   req.headers.authorization = `token ${access.jupyterToken}`;
+  req.url = withoutTokenParam(req.url ?? "/");
   // Uncompressed, so pages can be scrubbed of the token (Jupyter writes it into the HTML of signed-in users).
   delete req.headers["accept-encoding"];
   delete req.headers["x-gantry-remote-addr"];
@@ -185,12 +206,12 @@ export function createWorkspaceProxy() {
   // Every open WebSocket, with the proxy session it was opened with: checked again whenever the bus says a user,
   // a workspace or the settings changed, and every few seconds (for changes made by another process, e.g. the CLI),
   // and closed as soon as that session no longer lets it in.
-  const openSockets = new Map<Duplex, ProxyClaims>();
+  const openSockets = new Map<Duplex, () => Promise<ProxyTarget | null>>();
   let recheck: Promise<void> | null = null;
   function recheckSockets(): Promise<void> {
     recheck ??= (async () => {
-      for (const [socket, claims] of [...openSockets]) {
-        const access = await proxySessionAccess(claims).catch(() => null);
+      for (const [socket, stillAllowed] of [...openSockets]) {
+        const access = await stillAllowed().catch(() => null);
         if (!access?.target) {
           openSockets.delete(socket);
           socket.destroy();
@@ -272,6 +293,18 @@ export function createWorkspaceProxy() {
     // Where the dashboard's own links start (and a proxy session that went stale is replaced).
     if (match[2] === `/${START_PATH}`) return startHandshake(req, res, workspaceId, safeWorkspacePath(workspaceId, url.searchParams.get("next")));
 
+    // A Gantry API token is judged alone: it never falls back to the cookie, and needs no Origin (nothing ambient).
+    const apiToken = presentedApiToken(req, url);
+    if (apiToken) {
+      const access = await tokenAccess(workspaceId, apiToken);
+      if (access === "invalid_token") return send(res, 401, "This Gantry API token is not valid (unknown, revoked, or its user is disabled).");
+      if (!access) return send(res, 404, "Not found");
+      if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
+      touchActivity(workspaceId);
+      prepareUpstream(req, access);
+      return void proxy.web(req, res, { target: access.target, agent: upstreamAgent(access) });
+    }
+
     const session = await sessionFor(req, workspaceId);
     if (!session) {
       // Browsers navigating here are sent through the dashboard (login if needed) and back; API calls get 401.
@@ -300,6 +333,17 @@ export function createWorkspaceProxy() {
     if (!match) return refuse(socket, "404 Not Found");
     const workspaceId = match[1];
     if (!onWorkspaceHost(req.headers.host, workspaceId)) return refuse(socket, "404 Not Found");
+    const apiToken = presentedApiToken(req, url);
+    if (apiToken) {
+      const access = await tokenAccess(workspaceId, apiToken);
+      if (access === "invalid_token") return refuse(socket, "401 Unauthorized");
+      if (!access) return refuse(socket, "404 Not Found");
+      if (!access.target) return refuse(socket, "503 Service Unavailable");
+      return openSocket(req, socket, head, access, async () => {
+        const now = await tokenAccess(workspaceId, apiToken);
+        return now === "invalid_token" ? null : now;
+      });
+    }
     // A page on another origin must not open sockets into the workspace with the user's cookie.
     const origin = req.headers.origin;
     if (!origin || !allowedOrigins(req, workspaceId).has(origin)) return refuse(socket, "403 Forbidden");
@@ -308,12 +352,18 @@ export function createWorkspaceProxy() {
     const access = await proxyAccess(workspaceId, session.userId);
     if (!access) return refuse(socket, "404 Not Found");
     if (!access.target) return refuse(socket, "503 Service Unavailable");
+    openSocket(req, socket, head, access, () => proxySessionAccess(session));
+  }
+
+  /** Relays an admitted WebSocket, and keeps asking `stillAllowed` for as long as it is open. */
+  function openSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, access: ProxyTarget, stillAllowed: () => Promise<ProxyTarget | null>): void {
+    const workspaceId = access.workspaceId;
     touchActivity(workspaceId);
     socket.on("data", () => touchActivity(workspaceId));
-    openSockets.set(socket, session);
+    openSockets.set(socket, stillAllowed);
     socket.on("close", () => openSockets.delete(socket));
     prepareUpstream(req, access);
-    proxy.ws(req, socket, head, { target: access.target });
+    proxy.ws(req, socket, head, { target: access.target! });
   }
 
   return {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that CI and the integration tests need:
 # a Docker engine, Chromium for Playwright, debootstrap (offline base image),
-# Debian's docker-registry (local pull tests) and iptables (dockerd networking).
+# Debian's docker-registry (local pull tests), iptables (dockerd networking), the OpenSSH
+# client (ssh, scp, sftp against the SSH gateway) and a Jupyter client (python3-requests and
+# python3-websocket: the REST + kernel WebSocket client with a Gantry API token).
 # Idempotent: returns in well under a second when everything is installed.
 set -euo pipefail
 
@@ -9,7 +11,7 @@ log() { echo "[install-prereqs] $*"; }
 die() { echo "[install-prereqs] ERROR: $*" >&2; exit 1; }
 
 # Recommends are installed too: that is the combination tried on these machines.
-PACKAGES=(docker.io chromium debootstrap docker-registry iptables ca-certificates curl)
+PACKAGES=(docker.io chromium debootstrap docker-registry iptables ca-certificates curl openssh-client python3-requests python3-websocket)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]
