@@ -11,6 +11,8 @@ import { cli, createTokenWithCli } from "./run-cli";
 export const ADMIN_EMAIL = "admin@gantry.test";
 export const JUPYTER_IMAGE = "gantry/test-jupyter:1";
 export const BUSYBOX_IMAGE = "gantry/test-busybox:1";
+/** The offline twin of images/pytorch (PyTorch, Jupyter, openssh-server, uid 1000): scripts/ci/images/pytorch. */
+export const PYTORCH_IMAGE = "gantry/test-pytorch:1";
 export const JUPYTER_COMMAND = "python3 -m notebook --ip=0.0.0.0 --port={port} --no-browser --NotebookApp.base_url={base_url}";
 export const GiB = 1024 ** 3;
 /** Starting a server and seeding it through several CLI processes is slow on a busy 2-core machine. */
