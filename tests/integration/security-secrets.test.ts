@@ -105,8 +105,10 @@ describe("a session of ordinary use", () => {
     // The audit log records the launch and the reset (with the workspace's before/after state).
     expect(audit.text).toContain("workspace.launch");
     expect(audit.text).toContain("workspace.reset");
+    // Workspaces open in a signed-in browser only: a token gets a sentence, no grant (the handshake: proxy.test.ts).
     const open = await env.req(`/open/${wsId}`, { token: user.token });
-    expect([302, 303, 307]).toContain(open.status);
+    expect(open.status).toBe(403);
+    expect(open.headers.get("location")).toBeNull();
   });
 
   it("admin changes that carry secrets in their input: a user created, a password reset, a token minted", async () => {
