@@ -60,7 +60,8 @@ test("Open loads Jupyter on the workspace's own host, with a cookie for that hos
   await open.click();
   const popup = await newTab;
   await popup.waitForURL((url) => url.origin === origin && url.pathname.startsWith(`/w/${workspace.id}/tree`), { timeout: 60_000 });
-  await expect(popup.locator("#notebook_list")).toBeVisible();
+  // Jupyter fills the list from its API after the page loads: slow on a loaded 2-core machine.
+  await expect(popup.locator("#notebook_list")).toBeVisible({ timeout: 45_000 });
 
   const own = (await context.cookies(`${origin}/w/${workspace.id}/`)).find((c) => c.name === `gantry_proxy_${workspace.id}`);
   expect(own).toMatchObject({ domain: `${workspace.id}.ws.localhost`, path: `/w/${workspace.id}/`, httpOnly: true });

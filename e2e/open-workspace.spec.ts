@@ -81,7 +81,8 @@ test("the user signs in, clicks Open on the running workspace, and Jupyter's tre
 
   await popup.waitForURL((url) => url.origin === proxyOrigin && url.pathname.startsWith(`/w/${workspace.id}/tree`), { timeout: 60_000 });
   await expect(popup).toHaveTitle(/Home/);
-  await expect(popup.locator("#notebook_list")).toBeVisible();
+  // Jupyter fills the list from its API after the page loads: slow on a loaded 2-core machine.
+  await expect(popup.locator("#notebook_list")).toBeVisible({ timeout: 45_000 });
   // The dashboard stays where it was, in its own tab.
   expect(new URL(page.url()).origin).toBe(dashboard);
 
