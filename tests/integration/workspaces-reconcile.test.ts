@@ -88,6 +88,20 @@ describe("reconciliation from Docker's events", () => {
     await remove(ws.id);
   });
 
+  it("a stopped workspace's container started outside Gantry is stopped again, audited as system:reconciler", async () => {
+    const ws = await launch("started-outside");
+    const stopped = await g.api(`/api/workspaces/${ws.id}/stop`, { token: user.token, method: "POST" });
+    expect(stopped.status, stopped.text).toBe(200);
+    await docker.getContainer(ws.containerId).start();
+    await waitFor("the reconciler to stop it", () => inspect(ws.containerId), (c) => c?.State.Running === false, 15_000, 200);
+    expect((await get(ws.id)).status).toBe("stopped");
+    const audit = await g.api("/api/admin/audit?pageSize=50", { token: g.adminToken });
+    const event = audit.body.events.find((e: any) => e.action === "workspace.container_stopped" && e.targetId === ws.id);
+    expect(event, JSON.stringify(audit.body.events.slice(0, 5))).toBeTruthy();
+    expect(event.actorEmail ?? event.actor?.email).toBe("system:reconciler");
+    await remove(ws.id);
+  });
+
   it("docker kill: the status stops saying running within seconds; start runs it again", async () => {
     const ws = await launch("killed");
     await docker.getContainer(ws.containerId).kill();
