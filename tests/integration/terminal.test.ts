@@ -3,6 +3,7 @@ import { login, type Session } from "../helpers/http-session";
 import { seedLoginUser, type LoginUser } from "../helpers/proxy";
 import { QUICK_STOP_COMMAND } from "../helpers/gantry-api";
 import { openTerminal, terminalUrl, type TerminalOpen } from "../helpers/terminal-client";
+import { cli } from "../helpers/run-cli";
 import { BUSYBOX_IMAGE, JUPYTER_COMMAND, JUPYTER_IMAGE, exec, startGantry, waitFor, type GantryEnv } from "../helpers/workspaces";
 
 // The browser terminal over its real WebSocket, against the real server and engine: who may open it (the session's
@@ -214,6 +215,33 @@ describe("it ends within 15 s, with the reason shown", () => {
     expect(await refusal(busybox.id, headersFor(aliceSession))).toBe(401);
     const res = await g.api(`/api/admin/users/${alice.id}`, { method: "PATCH", token: g.adminToken, json: { disabled: false } });
     expect(res.status, res.text).toBe(200);
+  });
+
+  it("a disable by the CLI (another process: no event reaches the server) ends it by the periodic re-check", async () => {
+    const t = await open(busybox.id);
+    await expectClosedBy(t, async () => void (await cli(g.dataDir.path, ["user", "disable", "--email", alice.email])), "Account disabled");
+    await cli(g.dataDir.path, ["user", "enable", "--email", alice.email]);
+  });
+
+  it("a password change ends every terminal of the user's sessions", async () => {
+    const t = await open(jupyter.id);
+    const newPassword = `${alice.password}-new`;
+    await expectClosedBy(
+      t,
+      async () => {
+        const res = await aliceSession.fetch("/api/me/password", {
+          method: "POST",
+          headers: { "content-type": "application/json", origin: g.url },
+          body: JSON.stringify({ currentPassword: alice.password, newPassword }),
+        });
+        expect(res.status, await res.text()).toBe(200);
+      },
+      "Password changed: sign in again",
+    );
+    alice.password = newPassword;
+    const again = await login(g.url, alice.email, alice.password);
+    expect(again.ok).toBe(true);
+    aliceSession = again.session;
   });
 
   it("stopping the workspace ends it; a stopped workspace refuses a terminal (409)", async () => {
