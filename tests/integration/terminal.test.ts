@@ -3,7 +3,8 @@ import { login, type Session } from "../helpers/http-session";
 import { seedLoginUser, type LoginUser } from "../helpers/proxy";
 import { QUICK_STOP_COMMAND } from "../helpers/gantry-api";
 import { openTerminal, terminalUrl, type TerminalOpen } from "../helpers/terminal-client";
-import { cli } from "../helpers/run-cli";
+import { cli, createTokenWithCli } from "../helpers/run-cli";
+import { freePort } from "../helpers/gantry-server";
 import { BUSYBOX_IMAGE, JUPYTER_COMMAND, JUPYTER_IMAGE, exec, startGantry, waitFor, type GantryEnv } from "../helpers/workspaces";
 
 // The browser terminal over its real WebSocket, against the real server and engine: who may open it (the session's
@@ -14,6 +15,8 @@ let g: GantryEnv;
 let alice: LoginUser;
 let bob: LoginUser;
 let aliceSession: Session;
+/** The dashboard's public origin: http://localhost:PORT, so that workspaces get origins of their own and admin access can be on. */
+let origin: string;
 let busybox: { id: string; containerId: string }; // sh only
 let jupyter: { id: string; containerId: string }; // has bash
 const opened: TerminalOpen[] = [];
@@ -33,10 +36,10 @@ async function launch(token: string, name: string, imageId: string): Promise<{ i
   return { id: ws.body.id, containerId: ws.body.containerId };
 }
 
-function headersFor(s: Session | null, origin: string | null = g.url): Record<string, string> {
+function headersFor(s: Session | null, from: string | null = origin): Record<string, string> {
   const h: Record<string, string> = {};
   if (s) h.cookie = s.jar.header();
-  if (origin !== null) h.origin = origin;
+  if (from !== null) h.origin = from;
   return h;
 }
 
@@ -68,7 +71,9 @@ async function refusal(workspaceId: string, headers: Record<string, string>): Pr
 }
 
 beforeAll(async () => {
-  g = await startGantry({ prefix: "gantry-terminal-" });
+  const port = await freePort();
+  origin = `http://localhost:${port}`;
+  g = await startGantry({ prefix: "gantry-terminal-", port, env: { GANTRY_PUBLIC_URL: origin } });
   alice = await seedLoginUser(g, "alice");
   bob = await seedLoginUser(g, "bob");
   const busyboxImage = await g.addImage({ name: "busybox", ref: BUSYBOX_IMAGE, command: QUICK_STOP_COMMAND });
@@ -161,6 +166,35 @@ describe("who may open it", () => {
     const b = await open(busybox.id);
     b.ws.send(Buffer.alloc(65 * 1024, 0x61), { binary: true });
     expect((await b.closed).code).toBe(1009);
+  });
+});
+
+describe("an admin, where admin access is on", () => {
+  it("may open another user's terminal only while admin access is on and they are admin; the open is audited as viaAdmin; a demotion ends it", async () => {
+    const email = `carol-${Date.now()}@gantry.test`;
+    const password = `pw-carol-${Date.now()}`;
+    const out = await cli(g.dataDir.path, ["user", "create", "--email", email, "--password", password, "--admin"]);
+    const id = /\((c[a-z0-9]+)\)/.exec(out)![1];
+    g.users.push({ email, id, token: await createTokenWithCli(g.dataDir.path, email) });
+    const carol = (await login(g.url, email, password)).session;
+    expect(await refusal(jupyter.id, headersFor(carol))).toBe(404); // admin access is off by default
+
+    const on = await g.api("/api/admin/settings", { method: "PUT", token: g.adminToken, json: { allowAdminWorkspaceAccess: true } });
+    expect(on.status, on.text).toBe(200);
+    const t = await open(jupyter.id, carol);
+    expect(Number(await run(t, "id -u"))).toBe(1000); // the workspace's user, not the admin's or root
+    const audit = await g.api("/api/admin/audit?page=1&pageSize=100", { token: g.adminToken });
+    expect(audit.body.events.find((e: any) => e.action === "terminal.open" && e.actorId === id)).toMatchObject({ targetId: jupyter.id, after: { viaAdmin: true } });
+
+    const t0 = performance.now();
+    const demoted = await g.api(`/api/admin/users/${id}`, { method: "PATCH", token: g.adminToken, json: { role: "user" } });
+    expect(demoted.status, demoted.text).toBe(200);
+    const closed = await t.closed;
+    expect(closed.reason).toBe("Access to this workspace ended");
+    expect(closed.at - t0).toBeLessThan(CLOSE_WITHIN_MS);
+    console.log(`terminal closed ${Math.round(closed.at - t0)} ms after: demotion`);
+    expect(await refusal(jupyter.id, headersFor(carol))).toBe(404);
+    await g.api("/api/admin/settings", { method: "PUT", token: g.adminToken, json: { allowAdminWorkspaceAccess: false } });
   });
 });
 
