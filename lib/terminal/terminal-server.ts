@@ -44,12 +44,23 @@ const SESSION_REASONS: Record<SessionEnd, string> = {
   deleted: "Account deleted",
 };
 
+/** What a workspace that left "running" is doing, as the terminal's last line says it. */
+const STATUS_REASONS: Record<string, string> = {
+  resetting: "Workspace is being reset",
+  deleting: "Workspace deleted",
+  error: "Workspace failed",
+};
+
+/** A ping this often keeps proxies from dropping an idle terminal, and finds browsers that vanished without a close. */
+const PING_MS = 25_000;
+
 type Open = {
   ws: WebSocket;
   session: UpgradeSession;
   workspaceId: string;
   attached: Attached;
   closing: boolean;
+  alive: boolean;
 };
 
 function refuse(socket: Duplex, status: string, message: string): void {
@@ -78,7 +89,7 @@ export function createTerminalServer() {
       const exists = await db().workspace.findUnique({ where: { id: t.workspaceId }, select: { id: true } });
       return { code: CLOSE.accessEnded, reason: exists ? "Access to this workspace ended" : "Workspace deleted" };
     }
-    if (access.status !== "running") return { code: CLOSE.workspaceStopped, reason: "Workspace stopped" };
+    if (access.status !== "running") return { code: CLOSE.workspaceStopped, reason: STATUS_REASONS[access.status] ?? "Workspace stopped" };
     return null;
   }
 
@@ -111,6 +122,17 @@ export function createTerminalServer() {
   }
   const sweep = setInterval(() => void recheckAll(), RECHECK_MS);
   sweep.unref();
+  const pinger = setInterval(() => {
+    for (const t of [...open]) {
+      if (!t.alive) {
+        end(t, 1001, "No answer from the browser");
+        continue;
+      }
+      t.alive = false;
+      t.ws.ping();
+    }
+  }, PING_MS);
+  pinger.unref();
   const unsubscribe = subscribe((event) => {
     // Queued: proxyAccess's cache drops what the event changed in its own listener first.
     const hit = [...open].filter((t) =>
@@ -120,7 +142,8 @@ export function createTerminalServer() {
   });
 
   function serve(ws: WebSocket, session: UpgradeSession, workspaceId: string, attached: Attached): void {
-    const t: Open = { ws, session, workspaceId, attached, closing: false };
+    const t: Open = { ws, session, workspaceId, attached, closing: false, alive: true };
+    ws.on("pong", () => (t.alive = true));
     open.add(t);
     const { stream } = attached;
 
@@ -216,6 +239,7 @@ export function createTerminalServer() {
     openCount: () => open.size,
     close: () => {
       clearInterval(sweep);
+      clearInterval(pinger);
       unsubscribe();
       for (const t of [...open]) end(t, CLOSE.serverRestart, "Server restarting");
       wss.close();
