@@ -1,6 +1,7 @@
 import path from "node:path";
 import type Docker from "dockerode";
 import { ApiError } from "../errors";
+import { log } from "../log";
 import { Duplex } from "node:stream";
 import type { Attached, AttachOptions, BackendEvent, ExecResult, Observed, PullProgress, WorkspaceBackend, WorkspaceSpec } from "../backend/types";
 import { callDocker, dockerForStreams, dockerSocketPath, dockerStatus, pingDocker } from "./client";
@@ -248,7 +249,7 @@ async function attach(ref: string, opts: AttachOptions): Promise<Attached> {
         .then(() => new Promise((r) => setTimeout(r, 3000).unref()))
         .then(() => e.inspect())
         .then((i) => (i.Running ? hangUp("KILL") : undefined))
-        .catch(() => {});
+        .catch((err) => log.warn("terminal hang-up failed", { error: err, pid }));
     };
     return { stream, resize, exited, close };
   });
