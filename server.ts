@@ -11,6 +11,7 @@ import { log } from "./lib/log";
 import { createWorkspaceProxy } from "./lib/proxy/proxy-server";
 import { sharedHostWarning } from "./lib/proxy/workspace-origin";
 import { lingerBeforeClose } from "./lib/http/linger";
+import { createTerminalServer, isTerminalUpgrade } from "./lib/terminal/terminal-server";
 
 const dev = process.argv.includes("--dev");
 
@@ -28,7 +29,10 @@ async function main(): Promise<void> {
 
   // next-auth builds its redirects from NEXTAUTH_URL; without it, it would send people to localhost:3000.
   process.env.NEXTAUTH_URL ??= config.publicUrl;
-  const app = next({ dev, dir: process.cwd() });
+  // Next adds its own `upgrade` listener to the server of the first request it sees (ending every upgrade it does not
+  // route itself, the terminal's too), unless it is given a server: it gets one that never listens, and the
+  // dashboard's upgrades are routed below.
+  const app = next({ dev, dir: process.cwd(), httpServer: http.createServer() });
   await app.prepare();
   const handle = app.getRequestHandler();
 
@@ -44,10 +48,15 @@ async function main(): Promise<void> {
   lingerBeforeClose(server);
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
-  if (dev) {
-    const upgrade = app.getUpgradeHandler();
-    server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
-  }
+  // WebSockets on the dashboard's port: the browser terminal first (it checks its own session and Origin), then,
+  // in development only, Next's hot reload. Nothing else upgrades there.
+  const terminal = createTerminalServer();
+  const nextUpgrade = dev ? app.getUpgradeHandler() : null;
+  server.on("upgrade", (req, socket, head) => {
+    if (isTerminalUpgrade(req)) return void terminal.handleUpgrade(req, socket, head);
+    if (nextUpgrade) return void nextUpgrade(req, socket, head);
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
 
   // The workspace proxy listens on its own port: an origin of its own, separate from the dashboard's.
   const proxy = createWorkspaceProxy();
@@ -76,6 +85,7 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     log.info("shutting down", { signal });
     stopBackgroundTasks();
+    terminal.close();
     proxy.close();
     proxyServer.close();
     server.close(() => process.exit(0));

@@ -149,6 +149,11 @@ export function WorkspaceCard({
             Open
           </a>
         )}
+        {can.open && (
+          <a href={`/workspaces/${w.id}/terminal`} target="_blank" rel="noopener" title="A shell in the workspace, in a new tab" className={secondary}>
+            Terminal
+          </a>
+        )}
         {can.start ? (
           <button type="button" className={secondary} disabled={busy !== null} onClick={() => run("start")}>
             {busy === "start" ? BUSY_TEXT.start : "Start"}

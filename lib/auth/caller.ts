@@ -31,13 +31,64 @@ function toCaller(user: UserRow, via: Caller["via"], claims?: SessionToken): Cal
 
 type SessionToken = SessionClaims & { sub?: unknown; epoch?: unknown };
 
+/** Why a browser session no longer stands, in words a closed terminal can show. */
+export type SessionEnd = "expired" | "signed_out" | "password_changed" | "disabled" | "deleted";
+
 // The session only names the user; role and disabled are read from the database on every request,
 // so a demotion, a disable or a deletion takes effect on the very next request; so does a sign-out.
-async function userForSession(claims: SessionToken | null | undefined): Promise<UserRow | null> {
-  if (!claims || typeof claims.sub !== "string" || sessionExpired(claims)) return null;
+async function checkSession(claims: SessionToken | null | undefined): Promise<{ user: UserRow } | { ended: SessionEnd }> {
+  if (!claims || typeof claims.sub !== "string") return { ended: "deleted" };
+  if (sessionExpired(claims)) return { ended: "expired" };
   const [user, revoked] = await Promise.all([db().user.findUnique({ where: { id: claims.sub } }), isSessionRevoked(claims)]);
-  if (!user || revoked || user.disabled || user.sessionEpoch !== (typeof claims.epoch === "number" ? claims.epoch : 0)) return null;
-  return user;
+  if (!user) return { ended: "deleted" };
+  if (user.disabled) return { ended: "disabled" };
+  if (revoked) return { ended: "signed_out" };
+  if (user.sessionEpoch !== (typeof claims.epoch === "number" ? claims.epoch : 0)) return { ended: "password_changed" };
+  return { user };
+}
+
+async function userForSession(claims: SessionToken | null | undefined): Promise<UserRow | null> {
+  const result = await checkSession(claims);
+  return "user" in result ? result.user : null;
+}
+
+function parseCookieHeader(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? "").split(";")) {
+    const i = part.indexOf("=");
+    if (i <= 0) continue;
+    const value = part.slice(i + 1).trim();
+    try {
+      out[part.slice(0, i).trim()] = decodeURIComponent(value);
+    } catch {
+      out[part.slice(0, i).trim()] = value;
+    }
+  }
+  return out;
+}
+
+/** A browser session read from a raw Cookie header (a WebSocket upgrade), with the claims it stands on. */
+export type UpgradeSession = { caller: Caller; claims: SessionToken };
+
+/**
+ * The session cookie of a raw Node request (a WebSocket upgrade, which Next never sees). Only the cookie counts:
+ * next-auth's getToken would also take the session JWT from an `Authorization: Bearer` header, and reads cookies
+ * only from `req.cookies` (not from `headers.cookie`), so it is handed the parsed cookies and no headers at all.
+ */
+export async function resolveUpgradeSession(cookieHeader: string | undefined): Promise<UpgradeSession | null> {
+  const jwt = await getToken({ req: { cookies: parseCookieHeader(cookieHeader), headers: {} } as never, secret: authSecret() });
+  if (!jwt) return null;
+  const user = await userForSession(jwt);
+  return user ? { caller: toCaller(user, "session", jwt), claims: jwt } : null;
+}
+
+/**
+ * Whether the session an upgrade was opened with still stands (the same rules as every request, checkSession),
+ * with the reason when it does not. What the user may reach with it is the caller's question (role, ownership).
+ */
+export async function upgradeSessionStands(session: UpgradeSession): Promise<{ ok: true } | { ok: false; ended: SessionEnd }> {
+  const result = await checkSession(session.claims);
+  return "user" in result ? { ok: true } : { ok: false, ended: result.ended };
 }
 
 /** Who is asking: a Bearer token (never falling back to cookies) or the session cookie. Null when nobody. */

@@ -51,6 +51,26 @@ export type BackendEvent = { workspaceId: string; kind: string };
 
 export type ExecResult = { exitCode: number; stdout: string; stderr: string };
 
+/** An interactive process in a unit, on a terminal (a browser terminal's shell). */
+export type AttachOptions = {
+  cmd: string[];
+  workingDir?: string;
+  env?: string[];
+  tty: true;
+  cols: number;
+  rows: number;
+};
+
+export type Attached = {
+  /** The terminal's bytes: write keystrokes, read what the process prints (raw, one stream: it is a tty). */
+  stream: import("node:stream").Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+  /** The process's exit code once its stream has ended; null when the backend cannot tell. */
+  exited: Promise<number | null>;
+  /** Ends the session: the connection to the process is closed (which hangs up its terminal). */
+  close(): void;
+};
+
 export interface WorkspaceBackend {
   readonly name: string;
   /**
@@ -80,6 +100,11 @@ export interface WorkspaceBackend {
   logs(ref: string, tail: number): Promise<string>;
   /** Runs a command inside a running unit as its own (non-root) user. */
   exec(ref: string, cmd: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /**
+   * Starts an interactive process on a terminal inside a running unit, always as the unit's own non-root user:
+   * there is no option to choose another (the backend refuses a unit whose user is root or not numeric).
+   */
+  attach(ref: string, opts: AttachOptions): Promise<Attached>;
   /** Follows the engine's events for Gantry's units; `onConnect` runs on every (re)connect. Returns a stop function. */
   watch(onEvent: (e: BackendEvent) => void, onConnect: () => void): () => void;
   /** Host directories that are the backend's own internals (Docker: its socket's directory); never mounted into a workspace. */

@@ -1,7 +1,9 @@
 import path from "node:path";
 import type Docker from "dockerode";
 import { ApiError } from "../errors";
-import type { BackendEvent, ExecResult, Observed, PullProgress, WorkspaceBackend, WorkspaceSpec } from "../backend/types";
+import { log } from "../log";
+import { Duplex } from "node:stream";
+import type { Attached, AttachOptions, BackendEvent, ExecResult, Observed, PullProgress, WorkspaceBackend, WorkspaceSpec } from "../backend/types";
 import { callDocker, dockerForStreams, dockerSocketPath, dockerStatus, pingDocker } from "./client";
 import { buildContainerSpec } from "./container-spec";
 import {
@@ -21,6 +23,7 @@ import {
 import { resolveContainerUser } from "./image-accounts";
 import { inspectImage, pullImage, PullError } from "./images";
 import { LABEL, MANAGED_FILTER } from "./labels";
+import { nonRootUser } from "./container-user";
 import { newContainerName, userVolumeName } from "./names";
 
 // What rarely changes is asked of Docker once per process: the workspace network and each user's volume. When it
@@ -171,6 +174,87 @@ async function exec(ref: string, cmd: string[], opts: { timeoutMs?: number } = {
   });
 }
 
+/**
+ * An interactive exec on a tty. No User is passed: Docker then runs it as the container's Config.User, which is
+ * checked first to be a numeric non-root user. The stream comes from the client without a request timeout, since
+ * a terminal may sit idle for hours.
+ *
+ * Closing Docker's connection does not end the process (the engine keeps the tty open, and the shell lives on):
+ * so the command is started by a /bin/sh that first prints its pid (then execs the command in its place), and
+ * close() hangs it up with SIGHUP, as a closed terminal would; the kernel then hangs up its foreground job too.
+ */
+async function attach(ref: string, opts: AttachOptions): Promise<Attached> {
+  return callDocker(async (d) => {
+    const info = await d.getContainer(ref).inspect();
+    if (info.Config.Labels?.[LABEL.managed] !== "true") throw new ApiError("not_found", "This workspace has no container.");
+    if (!nonRootUser(info.Config.User)) throw new ApiError("forbidden", "This workspace's container has no non-root user; a terminal cannot be opened.");
+    if (!info.State.Running) throw new ApiError("conflict", "The workspace is not running.");
+    const e = await dockerForStreams().getContainer(ref).exec({
+      Cmd: ["/bin/sh", "-c", 'echo "$$"; exec "$@"', "sh", ...opts.cmd],
+      Env: opts.env,
+      WorkingDir: opts.workingDir,
+      Tty: true,
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    const socket = (await e.start({ hijack: true, stdin: true, Tty: true, ConsoleSize: [opts.rows, opts.cols] } as Docker.ExecStartOptions)) as Duplex;
+    let pid: string | null = null;
+    let head = "";
+    const stream = new Duplex({
+      write: (chunk, _enc, cb) => void socket.write(chunk, cb),
+      final: (cb) => (socket.end(), cb()),
+      read: () => void socket.resume(),
+      destroy: (err, cb) => (socket.destroy(), cb(err)),
+    });
+    socket.on("data", (chunk: Buffer) => {
+      if (pid === null) {
+        // The wrapper's first line is its pid (a tty turns its \n into \r\n); everything after is the terminal's.
+        head += chunk.toString("latin1");
+        const nl = head.indexOf("\n");
+        if (nl < 0) {
+          if (head.length > 64) pid = "";
+          else return;
+        } else pid = /^\s*([0-9]{1,10})\r?$/.exec(head.slice(0, nl))?.[1] ?? "";
+        chunk = Buffer.from(pid ? head.slice(nl + 1) : head, "latin1");
+        if (!chunk.length) return;
+      }
+      if (!stream.push(chunk)) socket.pause();
+    });
+    socket.on("end", () => stream.push(null));
+    socket.on("close", () => stream.push(null));
+    socket.on("error", (err) => stream.destroy(err));
+    const exited = new Promise<number | null>((resolve) => {
+      socket.once("close", () =>
+        e
+          .inspect()
+          .then((i) => resolve(i.Running ? null : (i.ExitCode ?? null)))
+          .catch(() => resolve(null)),
+      );
+    });
+    const resize = async (cols: number, rows: number) => {
+      await e.resize({ h: rows, w: cols });
+    };
+    // Older engines ignore ConsoleSize: the first resize sets the size as well.
+    await resize(opts.cols, opts.rows).catch(() => {});
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      stream.destroy();
+      if (!pid) return;
+      const hangUp = (signal: string) => exec(ref, ["/bin/sh", "-c", `kill -${signal} ${pid} 2>/dev/null; true`], { timeoutMs: 10_000 });
+      // A shell that ignores the hang-up (or a program that holds on) is killed a few seconds later.
+      void hangUp("HUP")
+        .then(() => new Promise((r) => setTimeout(r, 3000).unref()))
+        .then(() => e.inspect())
+        .then((i) => (i.Running ? hangUp("KILL") : undefined))
+        .catch((err) => log.warn("terminal hang-up failed", { error: err, pid }));
+    };
+    return { stream, resize, exited, close };
+  });
+}
+
 function splitStreams(buf: Buffer): { stdout: string; stderr: string } {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -211,6 +295,7 @@ export const dockerBackend: WorkspaceBackend = {
   upstreamUrl: (address, port) => `http://${address}:${port}`,
   logs: (ref, tail) => containerLogs(ref, tail),
   exec,
+  attach,
   watch: watchEvents,
   protectedHostPaths() {
     const socket = dockerSocketPath();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideUser, firstFileInTar, needsAccounts, parseGroup, parseId, parsePasswd, type Accounts } from "./container-user";
+import { decideUser, firstFileInTar, needsAccounts, nonRootUser, parseGroup, parseId, parsePasswd, type Accounts } from "./container-user";
 
 const PASSWD = [
   "root:x:0:0:root:/root:/bin/sh",
@@ -119,5 +119,18 @@ describe("firstFileInTar", () => {
     expect(firstFileInTar(Buffer.concat([tarEntry("PaxHeader", "30 mtime=1700000000.123456789\n", "x"), tarEntry("passwd", "a:x:1:1::/:/bin/sh\n")]))).toBe("a:x:1:1::/:/bin/sh\n");
     expect(firstFileInTar(Buffer.alloc(1024))).toBeNull();
     expect(firstFileInTar(tarEntry("passwd", "", "2"))).toBeNull();
+  });
+});
+
+describe("nonRootUser (who a terminal's exec would run as)", () => {
+  it("takes a numeric non-zero uid, with or without a numeric gid", () => {
+    expect(nonRootUser("1000:1000")).toBe(true);
+    expect(nonRootUser("1000")).toBe(true);
+    expect(nonRootUser("1000:0")).toBe(true);
+  });
+  it("refuses root by any spelling, names, empty and malformed values", () => {
+    for (const u of ["", undefined, "0", "0:0", "00:1000", "+0", "-0", "root", "root:root", "user", "1000:users", "1000:1000:1", "1e3", " 1000", "4294967296"]) {
+      expect(nonRootUser(u), String(u)).toBe(false);
+    }
   });
 });

@@ -96,3 +96,10 @@ export function firstFileInTar(tar: Buffer): string | null {
   }
   return null;
 }
+
+/** Config.User of a Gantry container is always "uid:gid" by number (container-spec.ts); anything else, or uid 0, is refused. */
+export function nonRootUser(user: string | undefined): boolean {
+  const [uid, gid, ...rest] = (user ?? "").split(":");
+  const u = parseId(uid ?? "");
+  return rest.length === 0 && u !== null && u > 0 && (gid === undefined || parseId(gid) !== null);
+}

@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { ApiError, isApiError } from "../errors";
 import { resolveCaller, type Caller } from "../auth/caller";
-import { config } from "../config";
+import { isDashboardOrigin } from "./origin";
 import { logWithReference } from "../backend/errors";
 
 type Params = Record<string, string>;
@@ -53,11 +53,7 @@ async function run(fn: () => Promise<unknown>, req: NextRequest): Promise<Respon
 // by browsers on their own, so Bearer requests need no such check.
 function checkOrigin(req: NextRequest): void {
   if (!STATE_CHANGING.has(req.method)) return;
-  const origin = req.headers.get("origin");
-  const allowed = new Set([new URL(config.publicUrl).origin]);
-  const host = req.headers.get("host");
-  if (host) allowed.add(`${req.nextUrl.protocol}//${host}`);
-  if (!origin || !allowed.has(origin)) {
+  if (!isDashboardOrigin(req.headers.get("origin"), req.headers.get("host"), req.nextUrl.protocol)) {
     throw new ApiError("cross_origin", "This request must come from the Gantry dashboard itself (Origin check failed).");
   }
 }

@@ -94,6 +94,42 @@ describe("the Docker backend keeps the WorkspaceBackend contract", () => {
     await b.stop(ref); // stopping what is gone is success too
   });
 
+  it("attaches an interactive process on a tty as the unit's non-root user: size, resize, exit code, hang-up on close", async () => {
+    const { ref } = await created();
+    await expect(b.attach(ref, { cmd: ["sh"], tty: true, cols: 80, rows: 24 })).rejects.toMatchObject({ code: "conflict" }); // not running
+    await b.start(ref);
+    const read = (a: Awaited<ReturnType<typeof b.attach>>) => {
+      let out = "";
+      a.stream.on("data", (c: Buffer) => (out += c.toString("utf8")));
+      return () => out;
+    };
+    const a = await b.attach(ref, { cmd: ["sh"], workingDir: "/workspace", env: ["TERM=xterm-256color"], tty: true, cols: 91, rows: 33 });
+    const out = read(a);
+    a.stream.write("echo \"u=$(id -u) $(stty size) $PWD $TERM\"\r");
+    await waitFor("the first answer", async () => out(), (o) => /u=\d+ 33 91 \/workspace xterm-256color/.test(o), 10_000, 100);
+    expect(/u=(\d+)/.exec(out())![1]).not.toBe("0");
+    await a.resize(120, 40);
+    a.stream.write("echo \"s=$(stty size)\"; sleep 4242\r");
+    await waitFor("the resized answer", async () => out(), (o) => o.includes("s=40 120"), 10_000, 100);
+    a.close();
+    await waitFor("the hang-up", () => b.exec(ref, ["ps"]), (r) => !r.stdout.includes("sleep 4242"), 10_000);
+
+    const e = await b.attach(ref, { cmd: ["sh", "-c", "exit 7"], tty: true, cols: 80, rows: 24 });
+    e.stream.resume();
+    expect(await e.exited).toBe(7);
+    await b.stop(ref, 1);
+  });
+
+  it("refuses to attach to a unit whose user is root, or not Gantry's", async () => {
+    const cases: [Record<string, string>, string][] = [[{ "gantry.managed": "true" }, "forbidden"], [{}, "not_found"]];
+    for (const [labels, code] of cases) {
+      const c = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ["sleep", "600"], User: "0:0", Labels: labels });
+      made.push(c.id);
+      await c.start();
+      await expect(b.attach(c.id, { cmd: ["id", "-u"], tty: true, cols: 80, rows: 24 })).rejects.toMatchObject({ code });
+    }
+  });
+
   it("replaces a leftover unit of the same workspace under the same name, and never one that is not its own", async () => {
     const { ref, s } = await created();
     const again = await b.create(s);
