@@ -1,5 +1,8 @@
 import crypto from "node:crypto";
-import { utils, type ParsedKey } from "ssh2";
+import ssh2, { type ParsedKey } from "ssh2";
+
+// ssh2 is CommonJS without static named exports: Node's ESM loader sees only its default export.
+const { utils } = ssh2;
 
 // Users' SSH public keys: what the gateway accepts, and the fingerprint that identifies a key (and so its user).
 // ssh2's parser does the decoding; this file only decides which of its results are acceptable and why not.
