@@ -16,7 +16,7 @@ export function listSshKeys(userId: string): Promise<SshKeyView[]> {
 /** Adds a public key for the user; refused (422) with the reason when the key is not acceptable, 409 when it is taken. */
 export async function addSshKey(userId: string, input: { name?: string; publicKey: string }, actor: Actor): Promise<SshKeyView> {
   const check = checkPublicKey(input.publicKey);
-  if (!check.ok) throw new ApiError("validation_failed", check.reason, { field: "publicKey" });
+  if (!check.ok) throw new ApiError("validation_failed", check.reason, { fields: ["publicKey"] });
   const { key } = check;
   const name = (input.name?.trim() || key.comment || key.type).slice(0, 100);
   try {

@@ -409,6 +409,7 @@ function sampleBody(c: Call): Record<string, unknown> | null {
     "POST /api/workspaces/[id]/start": () => ({}),
     "POST /api/workspaces/[id]/reset": () => ({}),
     "POST /api/tokens": () => ({ name: "bad-input" }),
+    "POST /api/me/ssh-keys": () => ({ name: "bad-input", publicKey: newPublicKey() }),
     "POST /api/me/password": () => ({ currentPassword: "not-the-current-password", newPassword: "a-new-password-1" }),
     "POST /api/admin/users": () => ({ email: `bad-${rand()}@gantry.test`, name: "Bad Input", password: "bad-input-pw-1", role: "user" }),
     "PATCH /api/admin/users/[id]": () => ({ name: "Target", role: "user", disabled: false, password: "target-pw-123" }),
