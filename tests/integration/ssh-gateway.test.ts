@@ -326,3 +326,27 @@ describe("open sessions end within 15 s", () => {
     await expectClosedWithin(s, CLOSE_WITHIN_MS);
   });
 });
+
+describe("throttling and secrets (last: it spends 127.0.0.1's budget)", () => {
+  it("refused sign-ins are throttled per address, and then even a good key is turned away with the reason", async () => {
+    const stranger = makeKey(tmp, "stranger-2");
+    let throttled = false;
+    for (let i = 0; i < 40 && !throttled; i++) {
+      const res = await ssh.ssh(stranger, "whatever", ["true"]);
+      expect(res.code).toBe(255);
+      throttled = res.stderr.includes("Too many refused SSH sign-ins from your address");
+    }
+    expect(throttled).toBe(true);
+    const good = await ssh.ssh(bobKey, bobs.id, ["true"]);
+    expect(good.code).toBe(255);
+    expect(good.stderr).toContain("Too many refused SSH sign-ins from your address");
+  });
+
+  it("no private key (the gateway's host key, the per-workspace keys) in any answer or log line", async () => {
+    const hostKeyFile = fs.readFileSync(path.join(g.dataDir.path, "ssh-host-ed25519"), "utf8");
+    expect(fs.statSync(path.join(g.dataDir.path, "ssh-host-ed25519")).mode & 0o777).toBe(0o600);
+    const seen = g.server.stdout() + g.server.stderr() + (await g.api("/api/ssh", { token: alice.token })).text;
+    expect(seen).not.toContain("PRIVATE KEY");
+    expect(seen).not.toContain(hostKeyFile.split("\n")[1]);
+  });
+});
