@@ -295,6 +295,9 @@ describe("refusals, each with its one-line reason", () => {
     const reasons = events.filter((e) => e.action === "ssh.refused").map((e) => e.after.reason);
     expect(reasons).toEqual(expect.arrayContaining(["unknown key", expect.stringContaining("no SSH server"), expect.stringContaining("is stopped"), "Your Gantry account is disabled."]));
     expect(res.text).not.toContain("PRIVATE KEY");
+    const added = events.filter((e) => e.action === "ssh_key.add" && e.targetId === alice.id).map((e) => e.after);
+    expect(added).toEqual(expect.arrayContaining([expect.objectContaining({ name: "laptop", type: "ssh-ed25519" }), expect.objectContaining({ name: "cli-extra" })]));
+    expect(events.some((e) => e.action === "ssh_key.remove" && e.targetId === alice.id && e.actorEmail === "system:cli")).toBe(true);
   });
 });
 
