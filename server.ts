@@ -12,6 +12,7 @@ import { createWorkspaceProxy } from "./lib/proxy/proxy-server";
 import { sharedHostWarning } from "./lib/proxy/workspace-origin";
 import { lingerBeforeClose } from "./lib/http/linger";
 import { createTerminalServer, isTerminalUpgrade } from "./lib/terminal/terminal-server";
+import { startSshGateway, type SshGateway } from "./lib/ssh/ssh-gateway";
 
 const dev = process.argv.includes("--dev");
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   proxyServer.headersTimeout = 20_000;
 
   await startBackgroundTasks();
+  let ssh: SshGateway | null = null;
 
   const listening = (srv: http.Server, port: number, what: string) =>
     new Promise<void>((resolve, reject) => {
@@ -74,11 +76,16 @@ async function main(): Promise<void> {
   try {
     await listening(server, config.port, "dashboard");
     await listening(proxyServer, config.proxyPort, "workspace proxy (set GANTRY_PROXY_PORT)");
+    if (config.sshPort) {
+      ssh = await startSshGateway(config.sshPort, config.host).catch((e) => {
+        throw new StartupError(`cannot listen on ${config.host}:${config.sshPort} for the SSH gateway (set GANTRY_SSH_PORT, 0 turns it off): ${(e as Error).message}`);
+      });
+    }
   } catch (e) {
     console.error(`Gantry cannot start: ${(e as Error).message}`);
     process.exit(1);
   }
-  console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir}); workspaces open through ${config.proxyHostPattern ? `${config.proxyHostPattern} on ` : ""}${config.proxyPublicUrl}`);
+  console.log(`Gantry is serving http://localhost:${config.port} (data in ${config.dataDir}); workspaces open through ${config.proxyHostPattern ? `${config.proxyHostPattern} on ` : ""}${config.proxyPublicUrl}${ssh ? `; SSH on port ${config.sshPort}` : ""}`);
   const weak = sharedHostWarning();
   if (weak) log.warn(`Warning: ${weak}`);
 
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
     terminal.close();
     proxy.close();
     proxyServer.close();
+    ssh?.close();
     server.close(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };

@@ -7,6 +7,8 @@ import { createApiToken } from "../lib/auth/api-tokens";
 import { systemActor } from "../lib/audit/record-audit";
 import { addImage, listImages } from "../lib/images/catalog";
 import { disconnectDb } from "../lib/db/client";
+import { addSshKey, listSshKeys, removeSshKey } from "../lib/ssh/ssh-keys";
+import fs from "node:fs";
 
 const USAGE = `Usage:
   gantry user create --email E --password P [--name N] [--admin]
@@ -15,7 +17,10 @@ const USAGE = `Usage:
   gantry user enable --email E
   gantry token create --email E [--name N]
   gantry image add --name N --ref IMAGE_REF [--description D] [--command CMD] [--port P] [--cuda X.Y]
-  gantry image list`;
+  gantry image list
+  gantry ssh-key add --email E --key-file FILE.pub [--name N]
+  gantry ssh-key list --email E
+  gantry ssh-key remove --email E (--id ID | --fingerprint SHA256:…)`;
 
 class UsageError extends Error {}
 
@@ -95,6 +100,35 @@ async function run(argv: string[]): Promise<void> {
     case "image list": {
       flags(rest, {});
       for (const i of await listImages()) console.log([i.name, i.ref, i.id, i.command ?? "(image CMD)"].join("\t"));
+      return;
+    }
+    case "ssh-key add": {
+      const f = flags(rest, { email: { type: "string" }, name: { type: "string" }, "key-file": { type: "string" } }, ["email", "key-file"]);
+      const user = await requireUser(f.email!);
+      let text: string;
+      try {
+        text = fs.readFileSync(f["key-file"]!, "utf8");
+      } catch (e) {
+        throw new UsageError(`cannot read ${f["key-file"]}: ${(e as Error).message}`);
+      }
+      const key = await addSshKey(user.id, { name: f.name, publicKey: text }, systemActor("cli"));
+      console.log(`added ${key.type} key ${key.fingerprint} for ${user.email} (${key.id})`);
+      return;
+    }
+    case "ssh-key list": {
+      const f = flags(rest, { email: { type: "string" } }, ["email"]);
+      const user = await requireUser(f.email!);
+      for (const k of await listSshKeys(user.id)) console.log([k.id, k.fingerprint, k.type, k.name, k.createdAt.toISOString()].join("\t"));
+      return;
+    }
+    case "ssh-key remove": {
+      const f = flags(rest, { email: { type: "string" }, id: { type: "string" }, fingerprint: { type: "string" } }, ["email"]);
+      const user = await requireUser(f.email!);
+      if (!f.id === !f.fingerprint) throw new UsageError("give either --id or --fingerprint");
+      const key = (await listSshKeys(user.id)).find((k) => k.id === f.id || k.fingerprint === f.fingerprint);
+      if (!key) throw new UsageError(`${user.email} has no such SSH key`);
+      await removeSshKey(user.id, key.id, systemActor("cli"));
+      console.log(`removed ${key.fingerprint} from ${user.email}`);
       return;
     }
     default:

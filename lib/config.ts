@@ -48,6 +48,14 @@ export const config = {
     if (process.env.GANTRY_PROXY_URL) return null;
     return new URL(this.publicUrl).hostname === "localhost" ? "{id}.localhost" : null;
   },
+  /** Port of the SSH gateway (lib/ssh): `ssh -p PORT <workspace>@host`. 0 turns the gateway off. */
+  get sshPort(): number {
+    return Number(process.env.GANTRY_SSH_PORT ?? 2222);
+  },
+  /** The host name users' SSH clients connect to (the ~/.ssh/config block); defaults to the dashboard's host name. */
+  get sshHost(): string {
+    return process.env.GANTRY_SSH_HOST?.trim() || new URL(this.publicUrl).hostname;
+  },
   get nvidiaSmi(): string {
     return process.env.GANTRY_NVIDIA_SMI ?? "nvidia-smi";
   },

@@ -6,6 +6,7 @@ import { ConfirmDialog } from "../confirm-dialog";
 import { formatBytes, formatNumber, shortUuid } from "../format";
 import { LocalTime } from "../local-time";
 import { StatusBadge } from "../status-badge";
+import { SshAccess } from "./ssh-access";
 import { allowedActions, type PullProgress, type WorkspaceItem } from "./workspace-item";
 
 type Action = "stop" | "start" | "reset" | "delete";
@@ -176,6 +177,8 @@ export function WorkspaceCard({
       {error && (
         <p role="alert" className="mt-3 rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">{error}</p>
       )}
+
+      <SshAccess workspace={w} />
 
       <ConfirmDialog
         open={confirm === "reset"}

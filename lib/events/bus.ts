@@ -9,6 +9,8 @@ export type WorkspaceEvent =
   | { type: "pull-progress"; userId: string; workspaceId: string; image: string; bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number }
   // A user's disabled flag, role or sessions changed, or the user was deleted (the proxy's access cache drops them).
   | { type: "user-changed"; userId: string }
+  // One of the user's SSH keys was removed (the SSH gateway ends sessions that used it).
+  | { type: "ssh-keys-changed"; userId: string }
   // The admin settings changed (the proxy's access cache drops the admin-access setting); about no one user.
   | { type: "settings-changed"; userId?: undefined };
 

@@ -20,6 +20,8 @@ export type ServerOptions = {
   /** PORT and GANTRY_PROXY_PORT; free ports are picked when omitted (pass them to build e.g. GANTRY_PUBLIC_URL first). */
   port?: number;
   proxyPort?: number;
+  /** GANTRY_SSH_PORT; a free port is picked when omitted. */
+  sshPort?: number;
 };
 
 export type GantryServer = {
@@ -28,6 +30,8 @@ export type GantryServer = {
   port: number;
   /** The workspace proxy's own port (GANTRY_PROXY_PORT). */
   proxyPort: number;
+  /** The SSH gateway's port (GANTRY_SSH_PORT). */
+  sshPort: number;
   dataDir: string;
   logFile: string;
   stdout(): string;
@@ -42,7 +46,7 @@ export type ExitedServer = { code: number | null; signal: NodeJS.Signals | null;
 
 // Values in the test runner's own environment that would change how the server under test behaves.
 const SCRUBBED = [
-  "DATABASE_URL", "NEXTAUTH_SECRET", "NEXTAUTH_URL", "GANTRY_PUBLIC_URL", "GANTRY_PROXY_URL", "GANTRY_PROXY_PORT",
+  "DATABASE_URL", "NEXTAUTH_SECRET", "NEXTAUTH_URL", "GANTRY_PUBLIC_URL", "GANTRY_PROXY_URL", "GANTRY_PROXY_PORT", "GANTRY_SSH_PORT",
   "ADMIN_EMAIL", "ADMIN_PASSWORD", "PORT", "HOST", "GANTRY_DATA_DIR", "__NEXT_PRIVATE_ORIGIN",
 ];
 
@@ -101,6 +105,7 @@ type Spawned = {
   child: ChildProcess;
   port: number;
   proxyPort: number;
+  sshPort: number;
   url: string;
   dataDir: string;
   ownsDataDir: boolean;
@@ -113,6 +118,8 @@ async function spawnServer(opts: ServerOptions): Promise<Spawned> {
   const port = opts.port ?? (await freePort());
   let proxyPort = opts.proxyPort ?? (await freePort());
   while (proxyPort === port && opts.proxyPort === undefined) proxyPort = await freePort();
+  let sshPort = opts.sshPort ?? (await freePort());
+  while ((sshPort === port || sshPort === proxyPort) && opts.sshPort === undefined) sshPort = await freePort();
   const ownsDataDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? makeDataDir().path;
   const logFile = opts.logFile ?? defaultLogFile(port);
@@ -126,6 +133,7 @@ async function spawnServer(opts: ServerOptions): Promise<Spawned> {
     GANTRY_DATA_DIR: dataDir,
     PORT: String(port),
     GANTRY_PROXY_PORT: String(proxyPort),
+    GANTRY_SSH_PORT: String(sshPort),
     HOST: "127.0.0.1",
     // The address tests reach the dashboard at; next-auth's redirects and the proxy's URLs derive from it.
     GANTRY_PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -164,7 +172,7 @@ async function spawnServer(opts: ServerOptions): Promise<Spawned> {
       resolve({ code, signal });
     });
   });
-  return { child, port, proxyPort, url: `http://127.0.0.1:${port}`, dataDir, ownsDataDir, logFile, out, exited };
+  return { child, port, proxyPort, sshPort, url: `http://127.0.0.1:${port}`, dataDir, ownsDataDir, logFile, out, exited };
 }
 
 async function healthy(url: string): Promise<boolean> {
@@ -220,6 +228,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<GantryServe
     url: s.url,
     port: s.port,
     proxyPort: s.proxyPort,
+    sshPort: s.sshPort,
     dataDir: s.dataDir,
     logFile: s.logFile,
     stdout: () => s.out.stdout,

@@ -1,4 +1,5 @@
 import http from "node:http";
+import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverRoutes, fillPattern, type HttpMethod, type RouteExport, type RouteFile } from "../helpers/route-files";
 import {
@@ -50,6 +51,8 @@ let sacrificeImageId: string;
 let victimWs: { id: string; containerId: string; startedAt: string };
 let sacrificeWsId: string;
 let spareAdminTokenId: string;
+let victimSshKeyId: string;
+let spareAdminSshKeyId: string;
 
 type Who = "victim-resources" | "admin-resources";
 
@@ -62,6 +65,7 @@ function idsFor(route: RouteFile, who: Who): Record<string, string> {
       "workspaces/[id]": { "victim-resources": victimWs.id, "admin-resources": sacrificeWsId },
       "open/[id]": { "victim-resources": victimWs.id, "admin-resources": sacrificeWsId },
       "tokens/[id]": { "victim-resources": victim.tokenId, "admin-resources": spareAdminTokenId },
+      "ssh-keys/[id]": { "victim-resources": victimSshKeyId, "admin-resources": spareAdminSshKeyId },
       "users/[id]": { "victim-resources": victim.id, "admin-resources": sacrifice.id },
       "images/[id]": { "victim-resources": busyboxId, "admin-resources": sacrificeImageId },
       "api/[...slug]": { "victim-resources": "no-such-route/x", "admin-resources": "no-such-route/x" },
@@ -98,6 +102,13 @@ async function expectVictimUntouched(): Promise<void> {
   expect(me.status).toBe(200);
   const tokens = await env.req<{ id: string }[]>("/api/tokens", { token: victim.token });
   expect(tokens.body.map((t) => t.id)).toContain(victim.tokenId);
+  const keys = await env.req<{ id: string }[]>("/api/me/ssh-keys", { token: victim.token });
+  expect(keys.body.map((k) => k.id)).toContain(victimSshKeyId);
+}
+
+/** A fresh ed25519 public key line (ssh2 makes it; no files). */
+function newPublicKey(): string {
+  return ssh2.utils.generateKeyPairSync("ed25519").public;
 }
 
 /** What admins can see and change, to compare before and after a pass that must change nothing. */
@@ -128,6 +139,12 @@ beforeAll(async () => {
   sacrifice = await env.createUser("sacrifice");
   target = await env.createUser("target");
   spareAdminTokenId = (await env.newToken(env.admin, "spare")).id;
+  const victimKey = await env.req("/api/me/ssh-keys", { token: victim.token, json: { name: "victim", publicKey: newPublicKey() } });
+  expect(victimKey.status, victimKey.text).toBe(201);
+  victimSshKeyId = victimKey.body.id;
+  const adminKey = await env.req("/api/me/ssh-keys", { token: env.admin.token, json: { name: "spare", publicKey: newPublicKey() } });
+  expect(adminKey.status, adminKey.text).toBe(201);
+  spareAdminSshKeyId = adminKey.body.id;
 
   const v = await env.launch(victim, { name: "victim-ws", imageId: busyboxId });
   expect(v.status, v.text).toBe(201);
@@ -392,6 +409,7 @@ function sampleBody(c: Call): Record<string, unknown> | null {
     "POST /api/workspaces/[id]/start": () => ({}),
     "POST /api/workspaces/[id]/reset": () => ({}),
     "POST /api/tokens": () => ({ name: "bad-input" }),
+    "POST /api/me/ssh-keys": () => ({ name: "bad-input", publicKey: newPublicKey() }),
     "POST /api/me/password": () => ({ currentPassword: "not-the-current-password", newPassword: "a-new-password-1" }),
     "POST /api/admin/users": () => ({ email: `bad-${rand()}@gantry.test`, name: "Bad Input", password: "bad-input-pw-1", role: "user" }),
     "PATCH /api/admin/users/[id]": () => ({ name: "Target", role: "user", disabled: false, password: "target-pw-123" }),
