@@ -5,6 +5,7 @@ import ssh2 from "ssh2";
 const { utils } = ssh2;
 import { config } from "../config";
 import { fingerprintOf } from "./ssh-public-key";
+import { generateEd25519 } from "./generate-key";
 
 // The gateway's own host key: an ed25519 key generated once and kept in the data directory with mode 0600 (like
 // nextauth-secret). The dashboard shows its public half and fingerprint so users can check what their client sees.
@@ -31,7 +32,7 @@ export function loadHostKey(): HostKey {
     return describe(fs.readFileSync(file, "utf8"), file);
   }
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const made = utils.generateKeyPairSync("ed25519").private;
+  const made = generateEd25519().private;
   // "wx": never overwrite a key another process wrote a moment ago.
   try {
     fs.writeFileSync(file, made, { mode: 0o600, flag: "wx" });

@@ -1,6 +1,7 @@
 import ssh2 from "ssh2";
 
 const { utils } = ssh2;
+import { generateEd25519 } from "./generate-key";
 import { backend } from "../backend/backend";
 
 // The sshd that runs inside a workspace, as the workspace's own user (no root, no capabilities): started on demand
@@ -71,7 +72,7 @@ const starting = new Map<string, Promise<InnerSshd>>();
 function gatewayKey(workspaceId: string): GatewayKey {
   let key = keys.get(workspaceId);
   if (!key) {
-    const pair = utils.generateKeyPairSync("ed25519");
+    const pair = generateEd25519();
     const pub = pair.public.trim().split(/\s+/).slice(0, 2).join(" ");
     key = { privateKey: pair.private, authorizedLine: `restrict,pty,port-forwarding ${pub} gantry-gateway` };
     keys.set(workspaceId, key);

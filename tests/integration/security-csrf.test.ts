@@ -1,3 +1,4 @@
+import { generateEd25519 } from "../../lib/ssh/generate-key";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/gantry-server";
 import { discoverRoutes, fillPattern, type RouteExport, type RouteFile } from "../helpers/route-files";
@@ -28,6 +29,7 @@ let alice: Principal;
 let busyboxId: string;
 let spareImageId: string;
 let spareTokenId: string;
+let spareSshKeyId: string;
 let ws: { id: string; containerId: string };
 /** GANTRY_PUBLIC_URL: the name users open the dashboard at, other than the address the tests connect to. */
 let publicUrl: string;
@@ -36,7 +38,7 @@ let publicUrl: string;
 function realIds(route: RouteFile): Record<string, string> {
   const ids: Record<string, string> = {};
   for (const p of route.params) {
-    const table: Record<string, string> = { workspaces: ws.id, tokens: spareTokenId, users: alice.id, images: spareImageId };
+    const table: Record<string, string> = { workspaces: ws.id, tokens: spareTokenId, users: alice.id, images: spareImageId, "ssh-keys": spareSshKeyId };
     if (!table[p.after]) throw new Error(`no target for [${p.name}] after ${p.after} in ${route.file}: add one to realIds()`);
     ids[p.name] = table[p.after];
   }
@@ -47,6 +49,7 @@ function damagingBody(c: Call): unknown {
   const table: Record<string, unknown> = {
     "POST /api/workspaces": { name: `csrf-${rand()}`, imageId: busyboxId, gpus: 0, memoryGb: 0.5, cpus: 0.5 },
     "POST /api/tokens": { name: "csrf" },
+    "POST /api/me/ssh-keys": { name: "csrf", publicKey: generateEd25519().public },
     "POST /api/me/password": { currentPassword: env.admin.password, newPassword: "csrf-owns-you-1" },
     "POST /api/admin/users": { email: `csrf-${rand()}@evil.example`, password: "csrf-password-1", role: "admin" },
     "PATCH /api/admin/users/[id]": { role: "admin" },
@@ -68,12 +71,14 @@ async function state(): Promise<unknown> {
   const users = (await get("/api/admin/users")) as { id: string; email: string; role: string; disabled: boolean; quota: unknown }[];
   const workspaces = (await get("/api/workspaces?all=1")) as { id: string; status: string; containerId: string }[];
   const tokens = (await get("/api/tokens")) as { id: string; name: string }[];
+  const sshKeys = (await get("/api/me/ssh-keys")) as { id: string }[];
   return {
     users: users.map((u) => ({ id: u.id, email: u.email, role: u.role, disabled: u.disabled, quota: u.quota })),
     images: await get("/api/admin/images"),
     settings: await get("/api/admin/settings"),
     workspaces: workspaces.map((w) => ({ id: w.id, status: w.status, containerId: w.containerId })),
     tokens: tokens.map((t) => t.id).sort(),
+    sshKeys: sshKeys.map((k) => k.id).sort(),
     auditTotal: ((await get("/api/admin/audit?pageSize=1")) as { total: number }).total,
   };
 }
@@ -86,6 +91,9 @@ beforeAll(async () => {
   spareImageId = await env.addImage(`spare-${rand()}`, BUSYBOX_IMAGE);
   alice = await env.createUser("alice");
   spareTokenId = (await env.newToken(env.admin, "spare")).id;
+  const key = await env.req<{ id: string }>("/api/me/ssh-keys", { token: env.admin.token, json: { name: "spare", publicKey: generateEd25519().public } });
+  if (key.status !== 201) throw new Error(`adding the spare SSH key answered ${key.status}: ${key.text}`);
+  spareSshKeyId = key.body.id;
   const launched = await env.launch(alice, { name: "alice-ws", imageId: busyboxId });
   expect(launched.status, launched.text).toBe(201);
   ws = { id: launched.body.id, containerId: launched.body.containerId };

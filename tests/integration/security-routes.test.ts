@@ -1,5 +1,5 @@
 import http from "node:http";
-import ssh2 from "ssh2";
+import { generateEd25519 } from "../../lib/ssh/generate-key";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { discoverRoutes, fillPattern, type HttpMethod, type RouteExport, type RouteFile } from "../helpers/route-files";
 import {
@@ -108,7 +108,7 @@ async function expectVictimUntouched(): Promise<void> {
 
 /** A fresh ed25519 public key line (ssh2 makes it; no files). */
 function newPublicKey(): string {
-  return ssh2.utils.generateKeyPairSync("ed25519").public;
+  return generateEd25519().public;
 }
 
 /** What admins can see and change, to compare before and after a pass that must change nothing. */
