@@ -465,9 +465,10 @@ async function settleInterrupted(row: WorkspaceRow & { actionOwner: string | nul
     const byName = await b.observe(row.containerName);
     if (byName?.workspaceId === id) unit = byName;
   }
-  await db().$transaction((tx) =>
-    recordAudit(tx, { actor, action: "workspace.recover", targetType: "workspace", targetId: id, before: { status: row.status, action: interrupted }, after: { container: unit?.ref ?? null } }),
-  );
+  // What recovery did to the unit, audited once it is done: a container removed or stopped by Gantry on its own is
+  // always in the log, under the actor that did it.
+  const audit = (did: "removed" | "stopped" | "kept" | "none", status: WorkspaceStatus | "deleted") =>
+    recordAudit(db(), { actor, action: "workspace.recover", targetType: "workspace", targetId: id, before: { status: row.status, action: interrupted }, after: { container: unit?.ref ?? null, did, status } });
   const settle = (status: WorkspaceStatus, message: string, fields: Record<string, unknown> = {}, reason: EndReason = "crash", at?: Date) =>
     db().$transaction(async (tx) => {
       const holds = STATUS_RULES[status].holdsResources;
@@ -492,6 +493,7 @@ async function settleInterrupted(row: WorkspaceRow & { actionOwner: string | nul
       const { count } = await tx.workspace.deleteMany({ where: { id, actionId: claim.id } });
       if (count > 0) await closeUsage(tx, id, at, "deleted");
     });
+    await audit(unit ? "removed" : "none", "deleted");
     notifyWorkspaceDeleted(row.userId, id);
     return;
   }
@@ -499,16 +501,19 @@ async function settleInterrupted(row: WorkspaceRow & { actionOwner: string | nul
     const at = await endedAt();
     if (unit) await b.stop(unit.ref);
     await settle("stopped", "", { containerId: unit?.ref ?? null }, "stopped", at);
+    await audit(!unit ? "none" : unit.running ? "stopped" : "kept", "stopped");
   } else if (unit?.running && sameSet(unit.gpuUuids, held) && held.length === row.gpus) {
     const image = await db().image.findUnique({ where: { id: row.imageId }, select: { port: true } });
     // An interrupted reset whose new unit runs: the old unit's interval ends where the new one begins.
     if (interrupted === "reset") await db().$transaction((tx) => closeUsage(tx, id, unit!.startedAt ?? new Date(), "reset"));
     await settle("running", "", { containerId: unit.ref, upstream: unit.address && image ? b.upstreamUrl(unit.address, image.port) : null, startedAt: unit.startedAt ?? new Date() });
+    await audit("kept", "running");
   } else {
     const at = await endedAt();
     if (unit) await (interrupted === "start" ? b.stop(unit.ref) : b.remove(unit.ref));
     const left = interrupted === "start" && unit ? unit.ref : null;
     await settle("error", `Gantry was restarted while this workspace was ${STATUS_RULES[row.status as WorkspaceStatus]?.doing ?? "changing"}; start or reset it again. Files in /workspace are kept.`, { containerId: left }, "crash", at);
+    await audit(!unit ? "none" : interrupted !== "start" ? "removed" : unit.running ? "stopped" : "kept", "error");
   }
   await notifyWorkspace(id);
 }

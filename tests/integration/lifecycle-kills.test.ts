@@ -99,6 +99,56 @@ describe("SIGKILL of Gantry in the middle of an action, then a restart", () => {
     expect(interrupted, "no kill landed mid-action: the test would not test recovery").toBeGreaterThan(0);
   });
 
+  it("a launch killed after its container was made: the reconciler removes the container on its own, audited as system:reconciler", async () => {
+    // The moment is found, not guessed: the database is watched until the launch has recorded its container while it
+    // still holds its claim (between create and start), and the server is killed right then.
+    const pending = (): { id: string; containerId: string } | undefined => {
+      const conn = new Database(g.dataDir.databaseFile, { readonly: true });
+      try {
+        return conn.prepare("SELECT id, containerId FROM Workspace WHERE userId = ? AND actionId IS NOT NULL AND containerId IS NOT NULL").get(user.id) as any;
+      } finally {
+        conn.close();
+      }
+    };
+    let caught: { id: string; containerId: string } | undefined;
+    for (let attempt = 0; attempt < 15 && !caught; attempt++) {
+      const request = g.api("/api/workspaces", { token: user.token, json: { name: unique("made"), imageId, gpus: 1, memoryGb: 0.5, cpus: 0.5 } });
+      request.catch(() => {});
+      let done = false;
+      void request.finally(() => (done = true)).catch(() => {});
+      while (!done && !(caught = pending())) await sleep(2);
+      if (!caught) {
+        // Too late this time: the launch finished. Delete it and try again.
+        const r = await request;
+        expect((await g.api(`/api/workspaces/${r.body.id}`, { token: user.token, method: "DELETE" })).status).toBe(204);
+        continue;
+      }
+      await g.server.kill("SIGKILL");
+      await request.catch(() => null);
+    }
+    expect(caught, "the launch never paused between create and start long enough to be caught").toBeTruthy();
+    const { id, containerId } = caught!;
+    // The container did not run on (as if the kill came before docker start returned): it holds a GPU nobody accounts for.
+    const c = docker.getContainer(containerId);
+    if ((await c.inspect()).State.Running) await c.kill();
+    await restart();
+    await waitSettled(g.dataDir.databaseFile, [user.id], 60_000);
+
+    const gone = await c.inspect().then(() => false, (e: { statusCode?: number }) => e.statusCode === 404);
+    expect(gone, "the reconciler should have removed the half-made container").toBe(true);
+    const ws = await g.api(`/api/workspaces/${id}`, { token: user.token });
+    expect(ws.body.status).toBe("error");
+    expect(ws.body.statusMessage).toMatch(/Gantry was restarted while this workspace was/);
+    const audit = await g.api("/api/admin/audit?pageSize=100", { token: g.adminToken });
+    const event = audit.body.events.find((e: any) => e.action === "workspace.recover" && e.targetId === id);
+    expect(event, JSON.stringify(audit.body.events.slice(0, 5))).toBeTruthy();
+    expect(event.actorEmail ?? event.actor?.email).toBe("system:reconciler");
+    const after = typeof event.after === "string" ? JSON.parse(event.after) : event.after;
+    expect(after).toMatchObject({ container: containerId, did: "removed", status: "error" });
+    expect(await lifecycleViolations(g.dataDir.databaseFile, [user.id])).toEqual([]);
+    expect((await g.api(`/api/workspaces/${id}`, { token: user.token, method: "DELETE" })).status).toBe(204);
+  });
+
   it("an interval left open by a crash ends when Docker says the container stopped, or at the dead process's last sign of life", async () => {
     type Interval = { workspaceId: string; start: string; end: string | null; endReason: string | null };
     const intervalOf = async (id: string) => {
