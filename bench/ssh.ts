@@ -4,11 +4,13 @@
 // installed; BENCH_SSH_IMAGE overrides it), adds a fresh ed25519 key for the bench user through the API, and copies a
 // 100 MB file of random bytes into /workspace with scp, BENCH_SSH_RUNS times (default 3, after one untimed warm-up),
 // alternating which way goes first:
-//   gateway: scp -P GANTRY_SSH_PORT <workspace id>@127.0.0.1 (Gantry's ssh2 server, relaying to the inner sshd);
+//   gateway: scp -P GANTRY_SSH_PORT <workspace id>@127.0.0.1 (Gantry's ssh2 server, handing the sftp session to the
+//            image's sftp-server, lib/ssh/direct-sftp.ts);
 //   direct:  scp straight to the container's address on the workspace network (routable from the host on Linux
 //            bridge networks), to a second sshd started in the container with the gateway's own configuration, its
 //            own port and the bench key as its authorized key: same binary, same container, no gateway in between.
-// Both pin the host key they talk to. Prints medians in MB/s and the ratio gateway/direct (goal: at least 0.8).
+// Both pin the host key they talk to. Prints medians in MB/s and the ratio gateway/direct (goal: at least 0.8), and
+// what connecting and running `true` costs each way.
 import { execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -43,15 +45,16 @@ async function execIn(containerId: string, cmd: string[]): Promise<string> {
   return out;
 }
 
-function scp(args: string[]): Promise<number> {
+function timed(cmd: "scp" | "ssh", args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn("scp", args, { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr.on("data", (b: Buffer) => (err += b));
-    child.on("close", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`scp ${args.join(" ")} exited ${code}: ${err}`))));
+    child.on("close", (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err}`))));
   });
 }
+const scp = (args: string[]) => timed("scp", args);
 
 async function waitRunning(server: Parameters<typeof api>[0], token: string, id: string): Promise<any> {
   for (let i = 0; i < 180; i++) {
@@ -114,12 +117,19 @@ void runBench(
       }
       console.log(`${i < 0 ? "warm-up" : `run ${i + 1}/${RUNS}`}: ${line.join("; ")}`);
     }
+    // What a connection costs before any byte of a file moves: `ssh … true`, each way, 5 times.
+    const connect = { gateway: [] as number[], direct: [] as number[] };
+    for (let i = 0; i < 5; i++) {
+      connect.gateway.push(await timed("ssh", [...common, "-p", String(gw.body.port), `${ws.id}@127.0.0.1`, "true"]));
+      connect.direct.push(await timed("ssh", [...common, "-p", String(DIRECT_PORT), `${innerUser}@${address}`, "true"]));
+    }
     const sums = await execIn(ws.containerId, ["sh", "-c", "sha256sum /workspace/via-gateway.bin /workspace/direct.bin | cut -d' ' -f1 | uniq | wc -l"]);
     if (sums.trim() !== "1") throw new Error("the two copies differ");
     const g = median(mbps.gateway);
     const dm = median(mbps.direct);
     console.log("");
     console.log(`Median of ${RUNS} scp copies of ${FILE_MB} MB (${IMAGE}; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}):`);
+    console.log(`  connect and run \`true\`: gateway ${median(connect.gateway).toFixed(0)} ms, direct ${median(connect.direct).toFixed(0)} ms (median of 5)`);
     console.log(`  gateway ${g.toFixed(0)} MB/s (${(FILE_MB / g).toFixed(2)} s), direct ${dm.toFixed(0)} MB/s (${(FILE_MB / dm).toFixed(2)} s), ratio gateway/direct ${(g / dm).toFixed(2)} (goal >= 0.80)`);
   },
   async () => fs.rmSync(tmp, { recursive: true, force: true }),

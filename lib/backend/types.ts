@@ -98,8 +98,8 @@ export interface WorkspaceBackend {
   /** The URL the proxy forwards to for a unit observed at `address`. */
   upstreamUrl(address: string, port: number): string;
   logs(ref: string, tail: number): Promise<string>;
-  /** Runs a command inside a running unit as its own (non-root) user. */
-  exec(ref: string, cmd: string[], opts?: { timeoutMs?: number }): Promise<ExecResult>;
+  /** Runs a command inside a running unit as its own (non-root) user; `stdin` is its whole input (a secret goes here, not in `cmd`). */
+  exec(ref: string, cmd: string[], opts?: { timeoutMs?: number; stdin?: string }): Promise<ExecResult>;
   /**
    * Starts an interactive process on a terminal inside a running unit, always as the unit's own non-root user:
    * there is no option to choose another (the backend refuses a unit whose user is root or not numeric).

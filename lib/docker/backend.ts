@@ -157,10 +157,13 @@ function watchEvents(onEvent: (e: BackendEvent) => void, onConnect: () => void):
   };
 }
 
-async function exec(ref: string, cmd: string[], opts: { timeoutMs?: number } = {}): Promise<ExecResult> {
+async function exec(ref: string, cmd: string[], opts: { timeoutMs?: number; stdin?: string } = {}): Promise<ExecResult> {
   return callDocker(async (d) => {
-    const e = await d.getContainer(ref).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: false });
-    const stream = (await e.start({ hijack: true, stdin: false })) as NodeJS.ReadableStream;
+    const withStdin = opts.stdin !== undefined;
+    const e = await d.getContainer(ref).exec({ Cmd: cmd, AttachStdin: withStdin, AttachStdout: true, AttachStderr: true, Tty: false });
+    const stream = (await e.start({ hijack: true, stdin: withStdin })) as NodeJS.ReadWriteStream;
+    // The input, then end-of-file: the engine closes the process's stdin when the connection is half-closed.
+    if (opts.stdin !== undefined) stream.end(opts.stdin);
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
       const timer = opts.timeoutMs ? setTimeout(() => reject(new Error(`exec timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs) : null;

@@ -3,6 +3,7 @@ import ssh2 from "ssh2";
 const { utils } = ssh2;
 import { generateEd25519 } from "./generate-key";
 import { backend } from "../backend/backend";
+import type { DirectSftpTools } from "./direct-sftp";
 
 // The sshd that runs inside a workspace, as the workspace's own user (no root, no capabilities): started on demand
 // through the backend's exec with a configuration of Gantry's own, listening only on the container's address on the
@@ -20,7 +21,11 @@ export class NoSshServerError extends Error {
   }
 }
 
-export type InnerSshd = { address: string; port: number; user: string; privateKey: string; hostKey: Buffer };
+/**
+ * How the gateway reaches a workspace's sshd, and the image's python3 and sftp-server when it has both: sftp sessions
+ * then go straight to sftp-server (lib/ssh/direct-sftp.ts), with no second SSH connection to encrypt.
+ */
+export type InnerSshd = { address: string; port: number; user: string; privateKey: string; hostKey: Buffer; directSftp: DirectSftpTools | null };
 
 // $1: the authorized_keys line, $2: the listen address. Prints "user<TAB>host public key" on success.
 const SCRIPT = `
@@ -62,7 +67,12 @@ if [ -z "$pid" ] || [ "$(cat /proc/$pid/comm 2>/dev/null)" != sshd ] || ! grep -
   cp "$d/sshd_config" "$d/sshd_config.running"
   /usr/sbin/sshd -f "$d/sshd_config.running" -E "$d/sshd.log" || { tail -n 3 "$d/sshd.log" >&2; exit 43; }
 fi
-printf '%s\\t%s\\n' "$(id -un)" "$(cat "$d/host_ed25519.pub")"
+sftp=
+for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server /usr/lib/sftp-server; do
+  if [ -x "$p" ]; then sftp=$p; break; fi
+done
+py=$(command -v python3 2>/dev/null || true)
+printf '%s\\t%s\\t%s\\t%s\\n' "$(id -un)" "$(cat "$d/host_ed25519.pub")" "$sftp" "$py"
 `;
 
 type GatewayKey = { privateKey: string; authorizedLine: string };
@@ -92,10 +102,10 @@ async function start(workspaceId: string, ref: string): Promise<InnerSshd> {
   const res = await backend().exec(ref, ["sh", "-c", SCRIPT, "gantry-sshd", key.authorizedLine, seen.address], { timeoutMs: 20_000 });
   if (res.exitCode === 42) throw new NoSshServerError();
   if (res.exitCode !== 0) throw new Error(`sshd did not start in the workspace (exit ${res.exitCode}): ${res.stderr.trim().split("\n").pop() ?? ""}`);
-  const [user, hostLine] = res.stdout.trim().split("\t");
+  const [user, hostLine, sftpServer, python] = res.stdout.trimEnd().split("\t");
   const parsed = utils.parseKey(hostLine ?? "");
   if (!user || parsed instanceof Error || Array.isArray(parsed)) throw new Error("sshd in the workspace gave no usable host key");
-  return { address: seen.address, port: INNER_PORT, user, privateKey: key.privateKey, hostKey: parsed.getPublicSSH() };
+  return { address: seen.address, port: INNER_PORT, user, privateKey: key.privateKey, hostKey: parsed.getPublicSSH(), directSftp: sftpServer?.startsWith("/") && python?.startsWith("/") ? { sftpServer, python } : null };
 }
 
 /** Makes sure the workspace's sshd runs (starting it if needed); concurrent sessions share one start. */

@@ -6,6 +6,7 @@ import { db } from "../db/client";
 import { recordAudit } from "../audit/record-audit";
 import { subscribe } from "../events/bus";
 import { log } from "../log";
+import { connectSftp, openDirectSftp, startSftpListener, type DirectSftpTools, type SftpListener } from "./direct-sftp";
 import { loadHostKey } from "./host-key";
 import { fingerprintOf } from "./ssh-public-key";
 import { pickWorkspace, shownUsername, workspaceRefFromUsername } from "./ssh-target";
@@ -16,9 +17,10 @@ import { ensureInnerSshd, forgetInnerSshd, NoSshServerError, type InnerSshd } fr
 // session is a full shell as the workspace's user, and the proxy's admin rule exists for looking at a notebook in a
 // browser under per-workspace origins, which has no counterpart here.
 //
-// Each authenticated connection gets one ssh2 client to the workspace's own sshd (lib/ssh/inner-sshd.ts) and every
-// channel is relayed to it: sessions (pty, window changes, shell, exec with its exit status, a few env values, sftp)
-// and direct-tcpip (ssh -L to the container's own loopback, forwarded by the inner sshd).
+// Each authenticated connection gets one ssh2 client to the workspace's own sshd (lib/ssh/inner-sshd.ts) and its
+// channels are relayed to it: sessions (pty, window changes, shell, exec with its exit status, a few env values) and
+// direct-tcpip (ssh -L to the container's own loopback, forwarded by the inner sshd). sftp goes straight to the
+// image's sftp-server where it can (lib/ssh/direct-sftp.ts), else through the inner sshd too.
 
 const FAIL_LIMIT = 30;
 const FAIL_WINDOW_S = 15 * 60;
@@ -106,8 +108,57 @@ async function audit(action: "ssh.connect" | "ssh.refused", d: { user?: { id: st
   }).catch((e) => log.warn("could not audit an SSH connection", { error: e }));
 }
 
+type Target = {
+  inner: Client;
+  containerId: string;
+  address: string;
+  directSftp: DirectSftpTools | null;
+  /** A listener started while the client signed in (scp and VS Code ask for sftp at once); taken by the first session. */
+  takeEarlyListener: () => Promise<SftpListener | null> | null;
+};
+
+/**
+ * An sftp session on a socket straight to the image's sftp-server (lib/ssh/direct-sftp.ts); when that cannot be
+ * opened, through the inner sshd as every other channel (`fallback`, given the channel already accepted).
+ *
+ * The channel is accepted at once: OpenSSH sends its first sftp packet without waiting for the reply to its
+ * subsystem request, and ssh2 drops data on a session not yet accepted. What arrives meanwhile waits in the channel.
+ */
+function relaySftp(accept: () => ServerChannel, target: Target & { directSftp: DirectSftpTools }, fallback: (stream: ServerChannel) => void): void {
+  const stream = accept();
+  let gone = false;
+  stream.once("close", () => (gone = true));
+  const early = target.takeEarlyListener();
+  const open = async () => {
+    const l = early ? await early : null;
+    if (l && Date.now() < l.until) {
+      const sock = await connectSftp(l).catch(() => null);
+      if (sock) return sock;
+    }
+    return openDirectSftp(target.containerId, target.address, target.directSftp);
+  };
+  open().then(
+    (sock) => {
+      if (gone) return sock.destroy();
+      stream.pipe(sock);
+      sock.pipe(stream, { end: false });
+      sock.once("end", () => {
+        stream.exit(0);
+        stream.end();
+      });
+      sock.on("error", () => stream.close());
+      stream.once("close", () => sock.destroy());
+    },
+    (e) => {
+      log.warn("could not open sftp-server in a workspace directly; relaying through its sshd", { error: e });
+      if (!gone) fallback(stream);
+    },
+  );
+}
+
 /** Runs one session channel on the inner connection, relaying every request the client makes on it. */
-function relaySession(session: Session, inner: Client): void {
+function relaySession(session: Session, target: Target): void {
+  const { inner } = target;
   let pty: PseudoTtyInfo | null = null;
   let window: { rows: number; cols: number; height: number; width: number } | null = null;
   const env: NodeJS.ProcessEnv = {} as NodeJS.ProcessEnv;
@@ -179,7 +230,9 @@ function relaySession(session: Session, inner: Client): void {
   session.on("exec", (accept, _reject, info) => start(accept, (cb) => inner.exec(inWorkspace(info.command), { pty: ptyOptions(), env }, cb)));
   session.on("subsystem", (accept, reject, info) => {
     if (info.name !== "sftp") return reject?.();
-    start(accept, (cb) => inner.subsys("sftp", cb));
+    const viaSshd = (accepted: () => ServerChannel) => start(accepted, (cb) => inner.subsys("sftp", cb));
+    if (target.directSftp) return relaySftp(accept, { ...target, directSftp: target.directSftp }, (stream) => viaSshd(() => stream));
+    viaSshd(accept);
   });
   session.on("signal", (accept, _reject, info) => {
     channel?.signal(info.name);
@@ -216,7 +269,7 @@ function recheck(filter: (l: Live) => boolean): void {
 }
 
 function handleConnection(conn: Connection, address: string): void {
-  let state: { user: Decision & { ok: true }; inner: Client; username: string; fingerprint: string } | null = null;
+  let state: { user: Decision & { ok: true }; inner: Client; username: string; fingerprint: string; early: Promise<SftpListener | null> | null } | null = null;
   let refusedOnce = false;
   let attempts = 0;
   const authTimer = setTimeout(() => conn.end(), AUTH_TIMEOUT_MS);
@@ -257,7 +310,11 @@ function handleConnection(conn: Connection, address: string): void {
       }
       const d = await decide(ctx.username, key);
       if (!d.ok) return refuse(ctx, d.reason, { user: d.user, workspaceId: d.workspaceId, username: ctx.username, address, reason: d.reason, fingerprint });
-      // The inner connection is made before the client hears "success": it opens its channels at once.
+      // The inner connection is made before the client hears "success": it opens its channels at once. An sftp
+      // listener starts meanwhile, so that a copy does not wait for it (unused, it ends by itself in seconds).
+      const early = d.inner.directSftp
+        ? startSftpListener(d.workspace.containerId, d.inner.address, d.inner.directSftp).catch((e) => (log.warn("could not start an sftp listener in a workspace", { workspaceId: d.workspace.id, error: e }), null))
+        : null;
       let inner: Client;
       try {
         inner = await connectInner(d.inner);
@@ -268,7 +325,7 @@ function handleConnection(conn: Connection, address: string): void {
         return refuse(ctx, reason, { user: d.user, workspaceId: d.workspace.id, username: ctx.username, address, reason, fingerprint }, false);
       }
       if (state) inner.end();
-      else state = { user: d, inner, username: ctx.username, fingerprint };
+      else state = { user: d, inner, username: ctx.username, fingerprint, early };
       ctx.accept();
     })().catch((e) => {
       log.warn("SSH authentication failed on the server", { error: e });
@@ -293,7 +350,19 @@ function handleConnection(conn: Connection, address: string): void {
       conn.on("close", () => close(l, "the client left"));
       void audit("ssh.connect", { user: s.user.user, workspaceId: s.user.workspace.id, username: s.username, address, fingerprint: s.fingerprint });
 
-      conn.on("session", (accept) => relaySession(accept(), inner));
+      let early = s.early;
+      const target: Target = {
+        inner,
+        containerId: s.user.workspace.containerId,
+        address: s.user.inner.address,
+        directSftp: s.user.inner.directSftp,
+        takeEarlyListener: () => {
+          const taken = early;
+          early = null;
+          return taken;
+        },
+      };
+      conn.on("session", (accept) => relaySession(accept(), target));
       conn.on("tcpip", (accept, reject, info) => {
         inner.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (err, ch) => {
           if (err) return reject();

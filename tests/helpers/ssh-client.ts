@@ -49,6 +49,11 @@ export class SshClient {
     return collect(spawn("sftp", [...this.options(key), "-P", String(this.port), "-b", batch, `${user}@${this.host}`], { stdio: ["pipe", "pipe", "pipe"] }), undefined, timeoutMs);
   }
 
+  /** An sftp session that stays open while its stdin does (`-b -`: commands come from stdin). */
+  spawnSftp(key: string, user: string): ChildProcess {
+    return spawn("sftp", [...this.options(key), "-P", String(this.port), "-b", "-", `${user}@${this.host}`], { stdio: ["pipe", "pipe", "pipe"] });
+  }
+
   target(user: string, file: string): string {
     return `${user}@${this.host}:${file}`;
   }

@@ -81,6 +81,9 @@ describe("the Docker backend keeps the WorkspaceBackend contract", () => {
     expect(who.stdout.trim()).not.toBe("0");
     const failing = await b.exec(ref, ["sh", "-c", "echo oops >&2; exit 3"]);
     expect(failing).toEqual({ exitCode: 3, stdout: "", stderr: "oops\n" });
+    // Input on stdin, then end-of-file: `cat` would wait for ever without the EOF.
+    const fed = await b.exec(ref, ["sh", "-c", "read first; cat; echo \"[$first]\""], { timeoutMs: 10_000, stdin: "secret\nrest\n" });
+    expect(fed).toEqual({ exitCode: 0, stdout: "rest\n[secret]\n", stderr: "" });
 
     expect(await b.list()).toContainEqual({ ref, workspaceId: s.workspaceId, running: true });
     await b.stop(ref, 5);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Client } from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, runCli } from "../helpers/run-cli";
-import { JUPYTER_COMMAND, JUPYTER_IMAGE, launchJupyterWorkspace, startGantry, waitFor, type GantryEnv, type Seeded } from "../helpers/workspaces";
+import { docker, exec, JUPYTER_COMMAND, JUPYTER_IMAGE, launchJupyterWorkspace, startGantry, waitFor, type GantryEnv, type Seeded } from "../helpers/workspaces";
 import { makeKey, SshClient, writeKnownHosts } from "../helpers/ssh-client";
 
 // The SSH gateway with the real OpenSSH client against a real workspace from the PyTorch test image (openssh-server
@@ -15,6 +15,8 @@ import { makeKey, SshClient, writeKnownHosts } from "../helpers/ssh-client";
 
 const PYTORCH_IMAGE = process.env.GANTRY_TEST_IMAGE_PYTORCH ?? "gantry/test-pytorch:1";
 const CLOSE_WITHIN_MS = 15_000;
+// The image's sftp-server serving a session (not a listener's python waiting for its caller, whose arguments name it).
+const SFTP_SERVER = /^\S*sftp-server -d \/workspace$/;
 
 let g: GantryEnv;
 let ssh: SshClient;
@@ -28,6 +30,13 @@ let train: any; // alice's PyTorch workspace
 let plain: any; // alice's workspace on an image without sshd
 let bobs: any; // bob's PyTorch workspace
 const children = new Set<ChildProcess>();
+
+/** A command in a workspace's container, straight through Docker (as `user`: "0" only to set up a case); its stdout. */
+async function execIn(containerId: string, cmd: string[], user: string): Promise<string> {
+  const r = await exec(containerId, cmd, user);
+  if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} exited with ${r.exitCode}: ${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
 
 async function addKeyByApi(token: string, file: string, name: string) {
   return g.api("/api/me/ssh-keys", { token, json: { name, publicKey: fs.readFileSync(file + ".pub", "utf8") } });
@@ -220,6 +229,77 @@ describe("sessions", () => {
     expect(fs.readFileSync(path.join(tmp, "note-back.txt"), "utf8")).toBe("hello over sftp\n");
   });
 
+  it("sftp runs on the image's own sftp-server, straight from the gateway (no second SSH hop); without python3, through the sshd", async () => {
+    const running = async () => (await execIn(train.containerId, ["ps", "-eo", "args"], "1000")).split("\n");
+    const viaGateway = async () => {
+      const child = ssh.spawnSftp(aliceKey, train.id);
+      children.add(child);
+      let out = "";
+      child.stdout!.setEncoding("utf8").on("data", (t: string) => (out += t));
+      child.stderr!.setEncoding("utf8").on("data", (t: string) => (out += t));
+      const closed = new Promise((r) => child.on("close", r));
+      child.stdin!.write("pwd\n");
+      await waitFor("the sftp session", async () => out, (o) => o.includes("/workspace"), 30_000);
+      const procs = await running();
+      child.stdin!.end("bye\n");
+      await closed;
+      children.delete(child);
+      return procs;
+    };
+    const direct = await viaGateway();
+    expect(direct.some((l) => SFTP_SERVER.test(l.trim())), direct.join("\n")).toBe(true);
+    expect(direct.some((l) => l.includes("internal-sftp")), direct.join("\n")).toBe(false);
+    // The session's end ends its sftp-server.
+    await waitFor("sftp-server to exit", running, (p) => !p.some((l) => SFTP_SERVER.test(l.trim())), 10_000);
+
+    const python = (await execIn(train.containerId, ["sh", "-c", "command -v python3"], "1000")).trim();
+    await execIn(train.containerId, ["mv", python, `${python}.hidden`], "0");
+    try {
+      const viaSshd = await viaGateway();
+      expect(viaSshd.some((l) => l.includes("internal-sftp")), viaSshd.join("\n")).toBe(true);
+      expect(viaSshd.some((l) => SFTP_SERVER.test(l.trim())), viaSshd.join("\n")).toBe(false);
+    } finally {
+      await execIn(train.containerId, ["mv", `${python}.hidden`, python], "0");
+    }
+  });
+
+  it("the one-shot sftp listener serves only the caller with its token, once, and ends by itself when nobody calls", async () => {
+    const { startSftpListener, connectSftp } = await import("../../lib/ssh/direct-sftp");
+    const info = await docker.getContainer(train.containerId).inspect();
+    const address = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)!.IPAddress;
+    const tools = { python: "/usr/bin/python3", sftpServer: "/usr/lib/openssh/sftp-server" };
+    const listener = await startSftpListener(train.containerId, address, tools);
+    // A neighbour (bob's workspace) cannot even reach it: Gantry's workspace network has inter-container traffic off.
+    const neighbour = await execIn(
+      bobs.containerId,
+      ["python3", "-c", `import socket\ntry:\n    socket.create_connection(("${address}", ${listener.port}), 3)\n    print("reached")\nexcept OSError:\n    print("unreachable")`],
+      "1000",
+    );
+    expect(neighbour.trim()).toBe("unreachable");
+    // Whatever can reach it (the host) and calls with a guess is dropped, unanswered, and the listener waits on.
+    const guess = await connectSftp({ ...listener, token: "0".repeat(64) });
+    guess.write(Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]));
+    const answer = await new Promise<Buffer>((resolve) => {
+      const got: Buffer[] = [];
+      guess.on("data", (c: Buffer) => got.push(c));
+      guess.on("close", () => resolve(Buffer.concat(got)));
+      guess.on("error", () => {});
+    });
+    expect(answer.length).toBe(0);
+    // The gateway's call, with the token, still gets sftp-server: SSH_FXP_VERSION (type 2) answers SSH_FXP_INIT.
+    const sock = await connectSftp(listener);
+    sock.write(Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]));
+    const reply: Buffer = await new Promise((resolve, reject) => (sock.once("data", resolve), sock.once("error", reject)));
+    expect(reply[4]).toBe(2);
+    sock.destroy();
+    // Once served, the listener is gone.
+    await expect(connectSftp(listener)).rejects.toThrow(/ECONNREFUSED/);
+    // A listener nobody calls closes within its 10 s.
+    const idle = await startSftpListener(train.containerId, address, tools);
+    await new Promise((r) => setTimeout(r, 11_000));
+    await expect(connectSftp(idle)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it("ssh -L reaches a port on the container's own 127.0.0.1", async () => {
     const marker = crypto.randomBytes(8).toString("hex");
     const started = await ssh.ssh(aliceKey, train.id, [
@@ -311,6 +391,31 @@ describe("open sessions end within 15 s", () => {
     const del = await g.api(`/api/me/ssh-keys/${added.body.id}`, { method: "DELETE", token: alice.token });
     expect(del.status).toBe(204);
     await expectClosedWithin(s, CLOSE_WITHIN_MS);
+  });
+
+  it("an sftp session when the key is removed: the client ends and so does the workspace's sftp-server", async () => {
+    const spare = makeKey(tmp, "spare-sftp");
+    const added = await addKeyByApi(alice.token, spare, "spare-sftp");
+    expect(added.status, added.text).toBe(201);
+    const child = ssh.spawnSftp(spare, train.id);
+    children.add(child);
+    let out = "";
+    child.stdout!.setEncoding("utf8").on("data", (t: string) => (out += t));
+    child.stderr!.setEncoding("utf8").on("data", (t: string) => (out += t));
+    const s = { child, out: () => out, closed: new Promise<number | null>((r) => child.on("close", (code) => (children.delete(child), r(code)))) };
+    child.stdin!.write("pwd\n");
+    await waitFor("the sftp session", async () => out, (o) => o.includes("/workspace"), 30_000);
+    const procs = async () => (await execIn(train.containerId, ["ps", "-eo", "args"], "1000")).split("\n");
+    expect((await procs()).some((l) => SFTP_SERVER.test(l.trim()))).toBe(true);
+    const del = await g.api(`/api/me/ssh-keys/${added.body.id}`, { method: "DELETE", token: alice.token });
+    expect(del.status).toBe(204);
+    // Inside the workspace the session is over within 15 s. The sftp client itself only notices when it next
+    // speaks (it sits reading its own stdin): the next command finds the connection closed.
+    await waitFor("sftp-server to exit", procs, (p) => !p.some((l) => SFTP_SERVER.test(l.trim())), CLOSE_WITHIN_MS);
+    child.stdin!.write("ls\n");
+    const code = await Promise.race([s.closed, new Promise<"open">((r) => setTimeout(() => r("open"), 5_000))]);
+    expect(code, s.out()).not.toBe("open");
+    expect(code).not.toBe(0);
   });
 
   it("when the user is disabled with the CLI (another process: the periodic re-check)", async () => {
