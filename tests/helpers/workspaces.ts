@@ -35,6 +35,9 @@ export type GantryEnv = {
   api<T = any>(path: string, init?: ApiInit): Promise<ApiResult<T>>;
   seedUser(name: string): Promise<Seeded>;
   addImage(opts: { name: string; ref: string; command?: string }): Promise<string>;
+  /** Admin changes every security test makes (as the admin, through the API); a refusal throws. */
+  setAdminAccess(on: boolean): Promise<void>;
+  patchUser(id: string, json: Record<string, unknown>): Promise<void>;
   cleanup(): Promise<void>;
 };
 
@@ -113,10 +116,20 @@ export function gantryEnv(server: GantryServer, dataDir: DataDir, adminToken: st
       if (!id) throw new Error(`gantry image add printed no id: ${out}`);
       return id;
     },
+    async setAdminAccess(on) {
+      await asAdmin("/api/admin/settings", "PUT", { allowAdminWorkspaceAccess: on });
+    },
+    async patchUser(id, json) {
+      await asAdmin(`/api/admin/users/${id}`, "PATCH", json);
+    },
     async cleanup() {
       await removeUserContainers(users.map((u) => u.id), { volumes: true });
     },
   };
+  async function asAdmin(path: string, method: string, json: Record<string, unknown>): Promise<void> {
+    const res = await env.api(path, { method, token: adminToken, json });
+    if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${res.text}`);
+  }
   return env;
 }
 

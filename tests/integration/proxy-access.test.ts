@@ -58,16 +58,6 @@ function addressOf(info: Awaited<ReturnType<typeof inspect>>): string | undefine
   return info?.NetworkSettings.Networks?.["gantry-workspaces"]?.IPAddress;
 }
 
-async function setAdminAccess(on: boolean): Promise<void> {
-  const res = await g.api("/api/admin/settings", { method: "PUT", token: g.adminToken, json: { allowAdminWorkspaceAccess: on } });
-  expect(res.status, res.text).toBe(200);
-}
-
-async function patchUser(id: string, json: Record<string, unknown>): Promise<void> {
-  const res = await g.api(`/api/admin/users/${id}`, { method: "PATCH", token: g.adminToken, json });
-  expect(res.status, res.text).toBe(200);
-}
-
 beforeAll(async () => {
   const port = await freePort();
   let proxyPort = await freePort();
@@ -107,12 +97,12 @@ describe("a change refuses the very next proxied request", () => {
   it("a user disabled by an admin: 404 over HTTP and WebSocket at once; enabled again, the same cookie works", async () => {
     expect(await proxied()).toBe(200);
     await expectSocketOpens(browser, kernelId);
-    await patchUser(alice.id, { disabled: true });
+    await g.patchUser(alice.id, { disabled: true });
     expect(await proxied()).toBe(404);
     const sock = await channels(browser, kernelId);
     expect({ ok: sock.ok, status: sock.status }).toEqual({ ok: false, status: 404 });
 
-    await patchUser(alice.id, { disabled: false });
+    await g.patchUser(alice.id, { disabled: false });
     expect(await proxied()).toBe(200);
     await expectSocketOpens(browser, kernelId);
   });
@@ -129,17 +119,17 @@ describe("a change refuses the very next proxied request", () => {
   });
 
   it("an admin let in by the setting: refused at once when demoted, and when the setting is turned off", async () => {
-    await setAdminAccess(true);
+    await g.setAdminAccess(true);
     try {
       carolBrowser = await BrowserLike.signIn(g, proxyUrl, carol, recorder);
       await carolBrowser.handshake(A.id);
       expect(await proxied(carolBrowser)).toBe(200);
-      await patchUser(carol.id, { role: "user" });
+      await g.patchUser(carol.id, { role: "user" });
       expect(await proxied(carolBrowser)).toBe(404);
-      await patchUser(carol.id, { role: "admin" });
+      await g.patchUser(carol.id, { role: "admin" });
       expect(await proxied(carolBrowser)).toBe(200);
     } finally {
-      await setAdminAccess(false);
+      await g.setAdminAccess(false);
     }
     expect(await proxied(carolBrowser)).toBe(404);
     // The owner is not affected by the admin setting.
@@ -147,7 +137,7 @@ describe("a change refuses the very next proxied request", () => {
   });
 
   it("a deleted user: refused at once", async () => {
-    await setAdminAccess(true);
+    await g.setAdminAccess(true);
     try {
       expect(await proxied(carolBrowser)).toBe(200);
       const del = await g.api(`/api/admin/users/${carol.id}`, { method: "DELETE", token: g.adminToken });
@@ -155,7 +145,7 @@ describe("a change refuses the very next proxied request", () => {
       // The user and so their dashboard session are gone: the proxy session counts as none (401, or sign-in for pages).
       expect(await proxied(carolBrowser)).toBe(401);
     } finally {
-      await setAdminAccess(false);
+      await g.setAdminAccess(false);
     }
     expect(await proxied()).toBe(200);
   });

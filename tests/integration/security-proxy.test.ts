@@ -47,16 +47,6 @@ async function signOut(b: BrowserLike): Promise<void> {
   expect(res.status, res.text).toBe(200);
 }
 
-async function setAdminAccess(on: boolean): Promise<void> {
-  const res = await g.api("/api/admin/settings", { method: "PUT", token: g.adminToken, json: { allowAdminWorkspaceAccess: on } });
-  expect(res.status, res.text).toBe(200);
-}
-
-async function patchUser(id: string, json: Record<string, unknown>): Promise<void> {
-  const res = await g.api(`/api/admin/users/${id}`, { method: "PATCH", token: g.adminToken, json });
-  expect(res.status, res.text).toBe(200);
-}
-
 const status = async (b: BrowserLike, id = J.id) => (await b.proxy(`/w/${id}/api/status`)).status;
 
 /** A kernel WebSocket into J with this browser's proxy cookies; resolves once it is open. */
@@ -139,14 +129,14 @@ describe("one origin per workspace on a localhost dashboard", () => {
   it("lets an admin in only while the setting is on, audited; the setting is refused without per-workspace origins (proxy.test.ts)", async () => {
     const admin = await browserFor(carol);
     expect((await admin.openOnDashboard(J.id)).status).toBe(404);
-    await setAdminAccess(true);
+    await g.setAdminAccess(true);
     try {
       await admin.handshake(J.id);
       expect(await status(admin)).toBe(200);
       const audit = await g.api("/api/admin/audit?pageSize=50", { token: g.adminToken });
       expect(audit.body.events.some((e: any) => e.action === "workspace.admin_open" && e.targetId === J.id)).toBe(true);
     } finally {
-      await setAdminAccess(false);
+      await g.setAdminAccess(false);
     }
     expect(await status(admin)).toBe(404);
   });
@@ -245,12 +235,12 @@ describe("a proxy session follows the dashboard session it came from", () => {
     await b.handshake(J.id);
     const sock = await openKernelSocket(b, kernelId);
     const at = Date.now();
-    await patchUser(alice.id, { disabled: true });
+    await g.patchUser(alice.id, { disabled: true });
     try {
       expect(await status(b)).toBe(404);
       await closedWithin(sock, at);
     } finally {
-      await patchUser(alice.id, { disabled: false });
+      await g.patchUser(alice.id, { disabled: false });
     }
     expect(await status(b)).toBe(200);
   });
@@ -270,24 +260,24 @@ describe("a proxy session follows the dashboard session it came from", () => {
   });
 
   it("an admin: demotion, then turning admin access off, then deleting the admin each close the admin's socket", async () => {
-    await setAdminAccess(true);
+    await g.setAdminAccess(true);
     try {
       const admin = await browserFor(carol);
       await admin.handshake(J.id);
       let sock = await openKernelSocket(admin, kernelId);
       let at = Date.now();
-      await patchUser(carol.id, { role: "user" });
+      await g.patchUser(carol.id, { role: "user" });
       expect(await status(admin)).toBe(404);
       await closedWithin(sock, at);
-      await patchUser(carol.id, { role: "admin" });
+      await g.patchUser(carol.id, { role: "admin" });
 
       expect(await status(admin)).toBe(200);
       sock = await openKernelSocket(admin, kernelId);
       at = Date.now();
-      await setAdminAccess(false);
+      await g.setAdminAccess(false);
       expect(await status(admin)).toBe(404);
       await closedWithin(sock, at);
-      await setAdminAccess(true);
+      await g.setAdminAccess(true);
 
       expect(await status(admin)).toBe(200);
       sock = await openKernelSocket(admin, kernelId);
@@ -298,7 +288,7 @@ describe("a proxy session follows the dashboard session it came from", () => {
       expect(await status(admin)).toBe(401);
       await closedWithin(sock, at);
     } finally {
-      await setAdminAccess(false);
+      await g.setAdminAccess(false);
     }
     // The owner's own sessions are untouched by all of it.
     const owner = await browserFor(alice);
