@@ -1,107 +1,162 @@
 import crypto from "node:crypto";
 import net from "node:net";
-import { backend } from "../backend/backend";
+import type { Client, ClientChannel } from "ssh2";
 
-// sftp (and so scp, which speaks sftp since OpenSSH 9.0, and VS Code's file transfers) without a second SSH connection.
+// sftp (and so scp, which speaks sftp since OpenSSH 9.0, and VS Code's file transfers) without a second encryption.
 //
 // Relayed through the workspace's sshd, every byte of a copy is decrypted by the gateway, encrypted again for the inner
 // connection and decrypted once more by the inner sshd: on a small host that halves the rate of a copy. Instead, for
-// each sftp session the gateway starts a one-shot listener in the workspace (the image's python3, which every Jupyter
-// image has) that accepts one connection and turns it into the image's own sftp-server, running as the workspace's
-// user in /workspace. The gateway connects to it over the workspace network and the sftp packets cross in the clear
-// between Gantry and the container, as the proxy's HTTP to Jupyter does.
+// each sftp session the gateway runs a one-shot listener in the workspace over its inner SSH connection (an exec
+// channel, so the process is the inner sshd's child, as the workspace's user, and reaped by it): the image's python3,
+// which every Jupyter image has. It accepts one TCP connection and becomes the image's own sftp-server on it, in
+// /workspace. The gateway connects to it over the workspace network and the sftp packets cross in the clear between
+// Gantry and the container, as the proxy's HTTP to Jupyter does.
 //
 // The listener is on the container's own address, like its sshd. Other workspaces cannot reach it (the workspace
-// network has inter-container traffic off), and nothing that can (the host and its other users) can use it: it lives
-// at most LISTEN_S seconds, answers only a caller that first sends the 256-bit token the gateway gave it on stdin
-// (compared in constant time; any other caller is dropped), and closes itself after that one connection. Containers
-// run without capabilities (no NET_RAW), so none can take over the address. An image without python3 or sftp-server gets
-// sftp through its sshd instead (slower, the same files).
+// network has inter-container traffic off), and nothing that can (the host and its other users) can use it: it gets a
+// 256-bit token on its stdin (the encrypted inner channel; never on a command line), answers only a caller that sends
+// exactly that token first (compared in constant time; a caller gets 2 s to send it, and the whole listener 10 s),
+// says "ok" to the gateway on the channel only then, serves that one caller and listens no more. Containers run
+// without capabilities (no NET_RAW), so none can take over the address. An image without python3 or sftp-server, or
+// a listener that fails, gets sftp through its sshd instead (slower, the same files).
 
 const LISTEN_S = 10;
+const CALLER_S = 2;
 
-// argv: address, sftp-server path. The token comes on stdin's first line (never on a command line others could list).
-// Prints the port, then leaves a child that waits for the one caller and execs sftp-server on its socket.
+// argv: address, sftp-server path; the token is stdin's first line. Prints the port, then "ok" once the caller proved
+// the token, and execs sftp-server on the caller's socket.
 const LISTENER = `
 import hmac, os, socket, sys, time
 addr, server = sys.argv[1], sys.argv[2]
-token = sys.stdin.readline().strip().encode()
-if len(token) < 64: sys.exit(2)
+if os.getuid() == 0:
+    sys.exit(3)
+token = sys.stdin.buffer.readline().strip()
+if len(token) < 64 or not os.access(server, os.X_OK):
+    sys.exit(2)
 s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
 s.bind((addr, 0))
 s.listen(8)
-print(s.getsockname()[1], flush=True)
-if os.fork():
-    os._exit(0)
-os.setsid()
-null = os.open(os.devnull, os.O_RDWR)
-os.dup2(null, 0)
-os.dup2(null, 1)
-os.dup2(null, 2)
+sys.stdout.write("%d\\n" % s.getsockname()[1])
+sys.stdout.flush()
 deadline = time.monotonic() + ${LISTEN_S}
-while True:
+want = token + b"\\n"
+while deadline - time.monotonic() > 0:
+    s.settimeout(deadline - time.monotonic())
     try:
-        s.settimeout(max(0.01, deadline - time.monotonic()))
         c, _ = s.accept()
-    except Exception:
-        os._exit(1)
-    c.settimeout(2)
-    # Exactly the token's bytes and its newline: what follows is already sftp, and belongs to sftp-server.
-    want = len(token) + 1
+    except OSError:
+        break
     got = b""
+    until = min(deadline, time.monotonic() + ${CALLER_S})
     try:
-        while len(got) < want:
-            part = c.recv(want - len(got))
+        while len(got) < len(want) and until - time.monotonic() > 0:
+            c.settimeout(until - time.monotonic())
+            part = c.recv(len(want) - len(got))
             if not part:
                 break
             got += part
-    except Exception:
+    except OSError:
         pass
-    if hmac.compare_digest(got, token + b"\\n"):
+    if len(got) == len(want) and hmac.compare_digest(got, want):
         s.close()
         c.settimeout(None)
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sys.stdout.write("ok\\n")
+        sys.stdout.flush()
         fd = c.detach()
         os.dup2(fd, 0)
         os.dup2(fd, 1)
         os.close(fd)
-        os.chdir("/workspace") if os.path.isdir("/workspace") else None
-        os.execv(server, [server, "-d", "/workspace"])
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        if os.path.isdir("/workspace"):
+            os.chdir("/workspace")
+        try:
+            os.execv(server, [server, "-d", "/workspace"])
+        except OSError:
+            os._exit(127)
     c.close()
+sys.exit(1)
 `;
 
 export type DirectSftpTools = { python: string; sftpServer: string };
 
-/** A listener waiting in the workspace for its one caller, until `until` (ms since the epoch). */
-export type SftpListener = { address: string; port: number; token: string; until: number };
-
-/** Starts a one-shot listener in the workspace (see above); resolves once it listens. */
-export async function startSftpListener(containerId: string, address: string, tools: DirectSftpTools): Promise<SftpListener> {
-  const token = crypto.randomBytes(32).toString("hex");
-  const started = Date.now();
-  // -I -S: no user site, no site module; the listener needs only the standard library and starts faster.
-  const res = await backend().exec(containerId, [tools.python, "-I", "-S", "-c", LISTENER, address, tools.sftpServer], { timeoutMs: 10_000, stdin: `${token}\n` });
-  const port = /^\s*(\d{1,5})\s*$/.exec(res.stdout)?.[1];
-  if (res.exitCode !== 0 || !port) throw new Error(`the sftp listener did not start (exit ${res.exitCode}): ${res.stderr.trim().split("\n").pop() ?? ""}`);
-  // A margin of 2 s: a caller later than that may find it gone.
-  return { address, port: Number(port), token, until: started + (LISTEN_S - 2) * 1000 };
+/** The listener's argv (what the inner channel runs, quoted for its shell; tests run the same through Docker). */
+export function listenerArgv(tools: DirectSftpTools, address: string): string[] {
+  // The program travels base64-encoded inside a one-line bootstrap: nothing in it needs quoting for a shell.
+  const program = Buffer.from(LISTENER, "utf8").toString("base64");
+  return [tools.python, "-I", "-S", "-c", `import base64;exec(base64.b64decode("${program}"))`, address, tools.sftpServer];
 }
 
-/** Connects to a listener and proves the token: the socket then speaks sftp with the image's sftp-server. */
-export function connectSftp(l: SftpListener): Promise<net.Socket> {
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export type DirectSftp = { socket: net.Socket; close(): void };
+
+/** A listener waiting in the workspace for its one caller (until `until`, ms since the epoch). */
+export type SftpListener = { until: number; connect(): Promise<DirectSftp>; close(): void };
+
+/**
+ * Starts the listener (see above) over the workspace's inner SSH connection; resolves once it listens. connect() then
+ * opens the socket and resolves once the listener said "ok"; anything else rejects, leaving nothing behind.
+ */
+export function startSftpListener(inner: Client, address: string, tools: DirectSftpTools): Promise<SftpListener> {
+  const token = crypto.randomBytes(32).toString("hex");
+  const started = Date.now();
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ host: l.address, port: l.port, noDelay: true });
-    const timer = setTimeout(() => sock.destroy(new Error("the sftp listener did not answer")), 5_000);
-    sock.once("error", (e) => (clearTimeout(timer), reject(e)));
-    sock.once("connect", () => {
-      clearTimeout(timer);
-      sock.write(`${l.token}\n`);
-      resolve(sock);
+    inner.exec(`exec ${listenerArgv(tools, address).map(shellQuote).join(" ")}`, (err, ch: ClientChannel) => {
+      if (err) return reject(err);
+      let out = "";
+      let onLine: ((line: string) => void) | null = null;
+      let onEnd: ((why: Error) => void) | null = null;
+      let port: number | null = null;
+      const close = () => ch.close();
+      const timer = setTimeout(() => (onEnd?.(new Error("the sftp listener did not answer in time")), close()), (LISTEN_S + 2) * 1000);
+      ch.on("data", (chunk: Buffer) => {
+        out += chunk.toString("latin1");
+        if (out.length > 64) return close();
+        let nl: number;
+        while ((nl = out.indexOf("\n")) >= 0) {
+          const line = out.slice(0, nl);
+          out = out.slice(nl + 1);
+          if (port === null) {
+            port = /^\d{1,5}$/.test(line) ? Number(line) : null;
+            if (port === null) return close();
+            resolve({ until: started + (LISTEN_S - 2) * 1000, connect, close });
+          } else onLine?.(line);
+        }
+      });
+      ch.stderr.on("data", () => {});
+      ch.on("close", () => {
+        clearTimeout(timer);
+        if (port === null) reject(new Error("the sftp listener did not start"));
+        onEnd?.(new Error("the sftp listener ended before its caller came"));
+      });
+      ch.write(`${token}\n`);
+
+      function connect(): Promise<DirectSftp> {
+        return new Promise((ok, fail) => {
+          // A roomy write buffer: a relay that paused the client's channel after every 32 KB packet would stall it.
+          const sock = new net.Socket({ writableHighWaterMark: 1024 * 1024 } as net.SocketConstructorOpts).connect({ host: address, port: port!, noDelay: true });
+          let settled = false;
+          const give = (e: Error) => (settled ? undefined : ((settled = true), sock.destroy(), close(), fail(e)));
+          onEnd = give;
+          sock.once("error", give);
+          sock.once("connect", () => sock.write(`${token}\n`));
+          onLine = (line) => {
+            if (settled) return;
+            if (line !== "ok") return give(new Error("the sftp listener refused"));
+            settled = true;
+            clearTimeout(timer);
+            sock.removeListener("error", give);
+            ok({ socket: sock, close: () => (sock.destroy(), close()) });
+          };
+        });
+      }
     });
   });
 }
 
 /** A listener started now, and connected to. */
-export async function openDirectSftp(containerId: string, address: string, tools: DirectSftpTools): Promise<net.Socket> {
-  return connectSftp(await startSftpListener(containerId, address, tools));
+export async function openDirectSftp(inner: Client, address: string, tools: DirectSftpTools): Promise<DirectSftp> {
+  return (await startSftpListener(inner, address, tools)).connect();
 }

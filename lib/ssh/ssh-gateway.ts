@@ -6,7 +6,7 @@ import { db } from "../db/client";
 import { recordAudit } from "../audit/record-audit";
 import { subscribe } from "../events/bus";
 import { log } from "../log";
-import { connectSftp, openDirectSftp, startSftpListener, type DirectSftpTools, type SftpListener } from "./direct-sftp";
+import { openDirectSftp, startSftpListener, type DirectSftpTools, type SftpListener } from "./direct-sftp";
 import { loadHostKey } from "./host-key";
 import { fingerprintOf } from "./ssh-public-key";
 import { pickWorkspace, shownUsername, workspaceRefFromUsername } from "./ssh-target";
@@ -33,7 +33,17 @@ type Client = SshClient;
 const ENV_ALLOWED = /^(LANG|LC_[A-Z]+)$/;
 const failures = new RateLimiterMemory({ keyPrefix: "ssh-address", points: FAIL_LIMIT, duration: FAIL_WINDOW_S });
 
-type Live = { conn: Connection; inner: Client; userId: string; keyId: string; workspaceId: string; containerId: string; closed: boolean };
+type Live = {
+  conn: Connection;
+  inner: Client;
+  userId: string;
+  keyId: string;
+  workspaceId: string;
+  containerId: string;
+  closed: boolean;
+  /** What reaches the workspace without the inner connection (direct sftp sockets): closed with the connection. */
+  held: Set<{ close(): void }>;
+};
 const live = new Set<Live>();
 
 /** A USERAUTH_BANNER (RFC 4252 §5.4): OpenSSH prints it to stderr, so a refusal reaches the user as one line. */
@@ -110,11 +120,12 @@ async function audit(action: "ssh.connect" | "ssh.refused", d: { user?: { id: st
 
 type Target = {
   inner: Client;
-  containerId: string;
   address: string;
   directSftp: DirectSftpTools | null;
-  /** A listener started while the client signed in (scp and VS Code ask for sftp at once); taken by the first session. */
-  takeEarlyListener: () => Promise<SftpListener | null> | null;
+  /** Ties something to the connection: it is closed with it, whoever ends it (the client, or access that ended). */
+  hold: (c: { close(): void }) => () => void;
+  /** A listener started as the client signed in (scp and VS Code ask for sftp at once); the first session takes it. */
+  takeEarly: () => Promise<SftpListener | null> | null;
 };
 
 /**
@@ -124,22 +135,24 @@ type Target = {
  * The channel is accepted at once: OpenSSH sends its first sftp packet without waiting for the reply to its
  * subsystem request, and ssh2 drops data on a session not yet accepted. What arrives meanwhile waits in the channel.
  */
-function relaySftp(accept: () => ServerChannel, target: Target & { directSftp: DirectSftpTools }, fallback: (stream: ServerChannel) => void): void {
-  const stream = accept();
+function relaySftp(stream: ServerChannel, target: Target & { directSftp: DirectSftpTools }, fallback: () => void): void {
   let gone = false;
   stream.once("close", () => (gone = true));
-  const early = target.takeEarlyListener();
+  stream.on("error", () => {});
+  const early = target.takeEarly();
   const open = async () => {
     const l = early ? await early : null;
     if (l && Date.now() < l.until) {
-      const sock = await connectSftp(l).catch(() => null);
-      if (sock) return sock;
-    }
-    return openDirectSftp(target.containerId, target.address, target.directSftp);
+      const direct = await l.connect().catch(() => null);
+      if (direct) return direct;
+    } else l?.close();
+    return openDirectSftp(target.inner, target.address, target.directSftp);
   };
   open().then(
-    (sock) => {
-      if (gone) return sock.destroy();
+    (direct) => {
+      if (gone) return direct.close();
+      const release = target.hold(direct);
+      const sock = direct.socket;
       stream.pipe(sock);
       sock.pipe(stream, { end: false });
       sock.once("end", () => {
@@ -147,11 +160,11 @@ function relaySftp(accept: () => ServerChannel, target: Target & { directSftp: D
         stream.end();
       });
       sock.on("error", () => stream.close());
-      stream.once("close", () => sock.destroy());
+      stream.once("close", () => (release(), direct.close()));
     },
     (e) => {
       log.warn("could not open sftp-server in a workspace directly; relaying through its sshd", { error: e });
-      if (!gone) fallback(stream);
+      if (!gone) fallback();
     },
   );
 }
@@ -163,10 +176,16 @@ function relaySession(session: Session, target: Target): void {
   let window: { rows: number; cols: number; height: number; width: number } | null = null;
   const env: NodeJS.ProcessEnv = {} as NodeJS.ProcessEnv;
   let channel: ClientChannel | null = null;
+  // One program per session (shell, exec or subsystem), as in OpenSSH: a second request is refused, never run.
+  let taken = false;
+  const take = (accept: () => ServerChannel | undefined, reject?: () => void): ServerChannel | null => {
+    if (taken) return reject?.(), null;
+    taken = true;
+    return accept() ?? null;
+  };
 
-  const start = (accept: () => ServerChannel, open: (cb: (err: Error | undefined, ch: ClientChannel) => void) => void) => {
-    if (channel) return;
-    const stream = accept();
+  const start = (stream: ServerChannel | null, open: (cb: (err: Error | undefined, ch: ClientChannel) => void) => void) => {
+    if (!stream) return;
     open((err, ch) => {
       if (err) {
         stream.stderr.write(`gantry: the workspace refused the session: ${err.message}\r\n`);
@@ -226,13 +245,15 @@ function relaySession(session: Session, target: Target): void {
       accept?.();
     } else reject?.();
   });
-  session.on("shell", (accept) => start(accept, (cb) => inner.exec(inWorkspace('exec "${SHELL:-/bin/sh}" -l'), { pty: ptyOptions(), env }, cb)));
-  session.on("exec", (accept, _reject, info) => start(accept, (cb) => inner.exec(inWorkspace(info.command), { pty: ptyOptions(), env }, cb)));
+  session.on("shell", (accept, reject) => start(take(accept, reject), (cb) => inner.exec(inWorkspace('exec "${SHELL:-/bin/sh}" -l'), { pty: ptyOptions(), env }, cb)));
+  session.on("exec", (accept, reject, info) => start(take(accept, reject), (cb) => inner.exec(inWorkspace(info.command), { pty: ptyOptions(), env }, cb)));
   session.on("subsystem", (accept, reject, info) => {
     if (info.name !== "sftp") return reject?.();
-    const viaSshd = (accepted: () => ServerChannel) => start(accepted, (cb) => inner.subsys("sftp", cb));
-    if (target.directSftp) return relaySftp(accept, { ...target, directSftp: target.directSftp }, (stream) => viaSshd(() => stream));
-    viaSshd(accept);
+    const stream = take(accept, reject);
+    if (!stream) return;
+    const viaSshd = () => start(stream, (cb) => inner.subsys("sftp", cb));
+    if (target.directSftp) return relaySftp(stream, { ...target, directSftp: target.directSftp }, viaSshd);
+    viaSshd();
   });
   session.on("signal", (accept, _reject, info) => {
     channel?.signal(info.name);
@@ -247,8 +268,13 @@ function close(l: Live, why: string): void {
   l.closed = true;
   live.delete(l);
   if (why !== "the client left") log.info("closing an SSH session", { workspaceId: l.workspaceId, userId: l.userId, why });
+  for (const c of l.held) c.close();
+  l.held.clear();
   l.inner.end();
   l.conn.end();
+  // end() asks the client to hang up; one that does not is cut off, so nothing it sends reaches the workspace.
+  const sock = (l.conn as unknown as { _sock?: { destroy(): void } })._sock;
+  if (sock) setTimeout(() => sock.destroy(), 2000).unref();
 }
 
 /** Is this connection still allowed: the key still the user's, the user enabled, the workspace running the same container? */
@@ -269,7 +295,7 @@ function recheck(filter: (l: Live) => boolean): void {
 }
 
 function handleConnection(conn: Connection, address: string): void {
-  let state: { user: Decision & { ok: true }; inner: Client; username: string; fingerprint: string; early: Promise<SftpListener | null> | null } | null = null;
+  let state: { user: Decision & { ok: true }; inner: Client; username: string; fingerprint: string } | null = null;
   let refusedOnce = false;
   let attempts = 0;
   const authTimer = setTimeout(() => conn.end(), AUTH_TIMEOUT_MS);
@@ -310,11 +336,7 @@ function handleConnection(conn: Connection, address: string): void {
       }
       const d = await decide(ctx.username, key);
       if (!d.ok) return refuse(ctx, d.reason, { user: d.user, workspaceId: d.workspaceId, username: ctx.username, address, reason: d.reason, fingerprint });
-      // The inner connection is made before the client hears "success": it opens its channels at once. An sftp
-      // listener starts meanwhile, so that a copy does not wait for it (unused, it ends by itself in seconds).
-      const early = d.inner.directSftp
-        ? startSftpListener(d.workspace.containerId, d.inner.address, d.inner.directSftp).catch((e) => (log.warn("could not start an sftp listener in a workspace", { workspaceId: d.workspace.id, error: e }), null))
-        : null;
+      // The inner connection is made before the client hears "success": it opens its channels at once.
       let inner: Client;
       try {
         inner = await connectInner(d.inner);
@@ -325,7 +347,7 @@ function handleConnection(conn: Connection, address: string): void {
         return refuse(ctx, reason, { user: d.user, workspaceId: d.workspace.id, username: ctx.username, address, reason, fingerprint }, false);
       }
       if (state) inner.end();
-      else state = { user: d, inner, username: ctx.username, fingerprint, early };
+      else state = { user: d, inner, username: ctx.username, fingerprint };
       ctx.accept();
     })().catch((e) => {
       log.warn("SSH authentication failed on the server", { error: e });
@@ -343,20 +365,27 @@ function handleConnection(conn: Connection, address: string): void {
     const s = state!;
     const inner = s.inner;
     {
-      const l: Live = { conn, inner, userId: s.user.user.id, keyId: s.user.keyId, workspaceId: s.user.workspace.id, containerId: s.user.workspace.containerId, closed: false };
+      const l: Live = { conn, inner, userId: s.user.user.id, keyId: s.user.keyId, workspaceId: s.user.workspace.id, containerId: s.user.workspace.containerId, closed: false, held: new Set() };
       live.add(l);
       inner.on("error", () => close(l, "the workspace's sshd went away"));
       inner.on("close", () => close(l, "the workspace's sshd closed"));
       conn.on("close", () => close(l, "the client left"));
       void audit("ssh.connect", { user: s.user.user, workspaceId: s.user.workspace.id, username: s.username, address, fingerprint: s.fingerprint });
 
-      let early = s.early;
+      const hold = (c: { close(): void }) => (l.held.add(c), () => void l.held.delete(c));
+      // Over the inner connection, so nothing but a channel and a python3 that ends by itself within 10 s if unused.
+      let early: Promise<SftpListener | null> | null = s.user.inner.directSftp
+        ? startSftpListener(inner, s.user.inner.address, s.user.inner.directSftp).then(
+            (listener) => (hold(listener), listener),
+            () => null,
+          )
+        : null;
       const target: Target = {
         inner,
-        containerId: s.user.workspace.containerId,
         address: s.user.inner.address,
         directSftp: s.user.inner.directSftp,
-        takeEarlyListener: () => {
+        hold,
+        takeEarly: () => {
           const taken = early;
           early = null;
           return taken;

@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
-import { execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Client } from "ssh2";
@@ -203,6 +204,27 @@ describe("sessions", () => {
     }
   });
 
+  it("a second program on one session (sftp, then exec on the same channel) is refused, and the gateway carries on", async () => {
+    const conn = new Client();
+    await new Promise<void>((resolve, reject) => {
+      conn.once("ready", resolve).once("error", reject);
+      conn.connect({ host: "127.0.0.1", port: gateway.port, username: train.id, privateKey: fs.readFileSync(aliceKey), readyTimeout: 30_000 });
+    });
+    try {
+      const ch = await new Promise<any>((resolve, reject) => conn.subsys("sftp", (err, c) => (err ? reject(err) : resolve(c))));
+      // ssh2's client has no call for a second request on a channel; its protocol object sends one as any client could.
+      const proto = (conn as any)._protocol;
+      proto.exec(ch.outgoing.id, "id", true);
+      proto.subsystem(ch.outgoing.id, "sftp", true);
+      await new Promise((r) => setTimeout(r, 500));
+      ch.close();
+    } finally {
+      conn.end();
+    }
+    const after = await ssh.ssh(aliceKey, train.id, ["echo still-here"]);
+    expect(after.stdout.trim(), after.stderr).toBe("still-here");
+  });
+
   it("scp both ways (SFTP protocol up, legacy scp -O down): a 10 MB file arrives unchanged", async () => {
     const file = path.join(tmp, "ten.bin");
     fs.writeFileSync(file, crypto.randomBytes(10 * 1024 * 1024));
@@ -263,41 +285,77 @@ describe("sessions", () => {
     }
   });
 
-  it("the one-shot sftp listener serves only the caller with its token, once, and ends by itself when nobody calls", async () => {
-    const { startSftpListener, connectSftp } = await import("../../lib/ssh/direct-sftp");
+  it("the one-shot sftp listener serves only the caller with its token, once; slow or wrong callers do not hold it; unused it ends", async () => {
+    const { listenerArgv } = await import("../../lib/ssh/direct-sftp");
     const info = await docker.getContainer(train.containerId).inspect();
     const address = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)!.IPAddress;
-    const tools = { python: "/usr/bin/python3", sftpServer: "/usr/lib/openssh/sftp-server" };
-    const listener = await startSftpListener(train.containerId, address, tools);
-    // A neighbour (bob's workspace) cannot even reach it: Gantry's workspace network has inter-container traffic off.
+    // The program the gateway runs over its inner channel, run here through Docker as the workspace's user, with the
+    // image's own python3 and sftp-server (as inner-sshd.ts finds them).
+    const [python, sftpServer] = (await execIn(train.containerId, ["sh", "-c", "command -v python3; ls /usr/lib/openssh/sftp-server"], "1000")).trim().split("\n");
+    const listen = () => {
+      const token = crypto.randomBytes(32).toString("hex");
+      const child = spawn("docker", ["exec", "-i", "-u", "1000", train.containerId, ...listenerArgv({ python, sftpServer }, address)]);
+      children.add(child);
+      let out = "";
+      child.stdout!.setEncoding("utf8").on("data", (t: string) => (out += t));
+      child.stdin!.write(`${token}\n`);
+      const exited = new Promise<number | null>((r) => child.on("close", (code) => (children.delete(child), r(code))));
+      const port = waitFor("the port", async () => out, (o) => /^\d+\n/.test(o), 15_000, 20).then((o) => Number(o.split("\n")[0]));
+      return { token, port, exited, out: () => out };
+    };
+    const connect = (port: number) =>
+      new Promise<net.Socket>((resolve, reject) => {
+        const c = net.connect({ host: address, port }, () => resolve(c));
+        c.once("error", reject);
+      });
+    const drain = (c: net.Socket) => new Promise<Buffer>((resolve) => {
+      const got: Buffer[] = [];
+      c.on("data", (b: Buffer) => got.push(b));
+      c.on("close", () => resolve(Buffer.concat(got)));
+      c.on("error", () => {});
+    });
+    const INIT = Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]);
+
+    const l = listen();
+    const port = await l.port;
+    // A neighbour (bob's workspace) cannot even reach it: its packets are dropped (inter-container traffic is off).
     const neighbour = await execIn(
       bobs.containerId,
-      ["python3", "-c", `import socket\ntry:\n    socket.create_connection(("${address}", ${listener.port}), 3)\n    print("reached")\nexcept OSError:\n    print("unreachable")`],
+      ["python3", "-c", `import socket\ntry:\n    socket.create_connection(("${address}", ${port}), 3)\n    print("reached")\nexcept socket.timeout:\n    print("timeout")\nexcept OSError as e:\n    print("refused", e)`],
       "1000",
     );
-    expect(neighbour.trim()).toBe("unreachable");
-    // Whatever can reach it (the host) and calls with a guess is dropped, unanswered, and the listener waits on.
-    const guess = await connectSftp({ ...listener, token: "0".repeat(64) });
-    guess.write(Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]));
-    const answer = await new Promise<Buffer>((resolve) => {
-      const got: Buffer[] = [];
-      guess.on("data", (c: Buffer) => got.push(c));
-      guess.on("close", () => resolve(Buffer.concat(got)));
-      guess.on("error", () => {});
-    });
-    expect(answer.length).toBe(0);
-    // The gateway's call, with the token, still gets sftp-server: SSH_FXP_VERSION (type 2) answers SSH_FXP_INIT.
-    const sock = await connectSftp(listener);
-    sock.write(Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]));
-    const reply: Buffer = await new Promise((resolve, reject) => (sock.once("data", resolve), sock.once("error", reject)));
-    expect(reply[4]).toBe(2);
-    sock.destroy();
-    // Once served, the listener is gone.
-    await expect(connectSftp(listener)).rejects.toThrow(/ECONNREFUSED/);
-    // A listener nobody calls closes within its 10 s.
-    const idle = await startSftpListener(train.containerId, address, tools);
-    await new Promise((r) => setTimeout(r, 11_000));
-    await expect(connectSftp(idle)).rejects.toThrow(/ECONNREFUSED/);
+    expect(neighbour.trim()).toBe("timeout");
+    // What can reach it (the host) and sends a wrong token gets nothing at all, not even after sending sftp.
+    const wrong = await connect(port);
+    wrong.write(`${"0".repeat(64)}\n`);
+    wrong.write(INIT);
+    expect((await drain(wrong)).length).toBe(0);
+    // A caller that dribbles bytes holds the listener for at most its 2 s; the gateway's call is then served.
+    const slow = await connect(port);
+    const dribble = setInterval(() => slow.write("0"), 300);
+    slow.on("error", () => {});
+    const t0 = Date.now();
+    const right = await connect(port);
+    right.write(`${l.token}\n`);
+    right.write(INIT);
+    const reply: Buffer = await new Promise((resolve, reject) => (right.once("data", resolve), right.once("error", reject)));
+    clearInterval(dribble);
+    slow.destroy();
+    expect(reply[4], "SSH_FXP_VERSION answers SSH_FXP_INIT").toBe(2);
+    expect(Date.now() - t0).toBeLessThan(4_000);
+    await waitFor("the ok", async () => l.out(), (o) => o === `${port}\nok\n`, 5_000, 20);
+    // Served once, it listens no more; the session's end ends sftp-server, and the channel with it.
+    await expect(connect(port)).rejects.toThrow(/ECONNREFUSED/);
+    right.destroy();
+    expect(await l.exited).toBe(0);
+
+    // Nobody calls: it gives up after its 10 s, saying nothing.
+    const idle = listen();
+    const started = Date.now();
+    await idle.port;
+    expect(await idle.exited).toBe(1);
+    expect(Date.now() - started).toBeGreaterThan(9_000);
+    expect(idle.out()).toMatch(/^\d+\n$/);
   });
 
   it("ssh -L reaches a port on the container's own 127.0.0.1", async () => {
