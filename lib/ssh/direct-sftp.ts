@@ -26,7 +26,7 @@ const CALLER_S = 2;
 // argv: address, sftp-server path; the token is stdin's first line. Prints the port, then "ok" once the caller proved
 // the token, and execs sftp-server on the caller's socket.
 const LISTENER = `
-import hmac, os, socket, sys, time
+import hmac, os, select, socket, sys, time
 addr, server = sys.argv[1], sys.argv[2]
 if os.getuid() == 0:
     sys.exit(3)
@@ -36,21 +36,32 @@ if len(token) < 64 or not os.access(server, os.X_OK):
 s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
 s.bind((addr, 0))
 s.listen(8)
-sys.stdout.write("%d\\n" % s.getsockname()[1])
+sys.stdout.write("gantry-sftp-port %d\\n" % s.getsockname()[1])
 sys.stdout.flush()
 deadline = time.monotonic() + ${LISTEN_S}
 want = token + b"\\n"
-while deadline - time.monotonic() > 0:
-    s.settimeout(deadline - time.monotonic())
+while True:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        break
+    # The gateway closing the channel (its stdin) ends the listener at once, so it never outlives its connection.
+    ready, _, _ = select.select([s, 0], [], [], left)
+    if 0 in ready:
+        break
+    if not ready:
+        break
     try:
         c, _ = s.accept()
     except OSError:
-        break
+        continue
     got = b""
     until = min(deadline, time.monotonic() + ${CALLER_S})
     try:
-        while len(got) < len(want) and until - time.monotonic() > 0:
-            c.settimeout(until - time.monotonic())
+        while len(got) < len(want):
+            left = until - time.monotonic()
+            if left <= 0:
+                break
+            c.settimeout(left)
             part = c.recv(len(want) - len(got))
             if not part:
                 break
@@ -61,7 +72,7 @@ while deadline - time.monotonic() > 0:
         s.close()
         c.settimeout(None)
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        sys.stdout.write("ok\\n")
+        sys.stdout.write("gantry-sftp-ok\\n")
         sys.stdout.flush()
         fd = c.detach()
         os.dup2(fd, 0)
@@ -103,55 +114,70 @@ export function startSftpListener(inner: Client, address: string, tools: DirectS
   const token = crypto.randomBytes(32).toString("hex");
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    inner.exec(`exec ${listenerArgv(tools, address).map(shellQuote).join(" ")}`, (err, ch: ClientChannel) => {
-      if (err) return reject(err);
+    let ch: ClientChannel | null = null;
+    let port: number | null = null;
+    let onLine: ((line: string) => void) | null = null;
+    let onEnd: ((why: Error) => void) | null = null;
+    // EOF on its stdin ends the listener (it watches for it), then the channel goes.
+    const close = () => {
+      if (!ch) return;
+      ch.end();
+      ch.close();
+    };
+    const timer = setTimeout(() => {
+      const why = new Error("the sftp listener did not answer in time");
+      if (port === null) reject(why);
+      onEnd?.(why);
+      close();
+    }, (LISTEN_S + 2) * 1000);
+    timer.unref();
+    let connected = false;
+    const connect = (): Promise<DirectSftp> =>
+      new Promise((ok, fail) => {
+        if (connected || !ch) return fail(new Error("this sftp listener was used already"));
+        connected = true;
+        // A roomy write buffer: a relay that paused the client's channel after every 32 KB packet would stall it.
+        const sock = new net.Socket({ writableHighWaterMark: 1024 * 1024 } as net.SocketConstructorOpts).connect({ host: address, port: port!, noDelay: true });
+        let settled = false;
+        const give = (e: Error) => (settled ? undefined : ((settled = true), sock.destroy(), close(), fail(e)));
+        onEnd = give;
+        sock.once("error", give);
+        sock.once("connect", () => sock.write(`${token}\n`));
+        onLine = (line) => {
+          if (settled || line !== "gantry-sftp-ok") return;
+          settled = true;
+          clearTimeout(timer);
+          sock.removeListener("error", give);
+          ok({ socket: sock, close: () => (sock.destroy(), close()) });
+        };
+      });
+    inner.exec(`exec ${listenerArgv(tools, address).map(shellQuote).join(" ")}`, (err, channel: ClientChannel) => {
+      if (err) return clearTimeout(timer), reject(err);
+      ch = channel;
       let out = "";
-      let onLine: ((line: string) => void) | null = null;
-      let onEnd: ((why: Error) => void) | null = null;
-      let port: number | null = null;
-      const close = () => ch.close();
-      const timer = setTimeout(() => (onEnd?.(new Error("the sftp listener did not answer in time")), close()), (LISTEN_S + 2) * 1000);
-      ch.on("data", (chunk: Buffer) => {
+      channel.on("data", (chunk: Buffer) => {
         out += chunk.toString("latin1");
-        if (out.length > 64) return close();
         let nl: number;
         while ((nl = out.indexOf("\n")) >= 0) {
-          const line = out.slice(0, nl);
+          const line = out.slice(0, nl).trim();
           out = out.slice(nl + 1);
-          if (port === null) {
-            port = /^\d{1,5}$/.test(line) ? Number(line) : null;
-            if (port === null) return close();
+          // Lines before the port are the user's shell start-up files talking; they are ignored.
+          const m = /^gantry-sftp-port (\d{1,5})$/.exec(line);
+          if (port === null && m) {
+            port = Number(m[1]);
             resolve({ until: started + (LISTEN_S - 2) * 1000, connect, close });
-          } else onLine?.(line);
+          } else if (port !== null) onLine?.(line);
         }
+        if (out.length > 4096) out = out.slice(-256);
       });
-      ch.stderr.on("data", () => {});
-      ch.on("close", () => {
+      channel.stderr.on("data", () => {});
+      channel.on("close", () => {
         clearTimeout(timer);
-        if (port === null) reject(new Error("the sftp listener did not start"));
-        onEnd?.(new Error("the sftp listener ended before its caller came"));
+        const why = new Error(port === null ? "the sftp listener did not start" : "the sftp listener ended before its caller came");
+        if (port === null) reject(why);
+        onEnd?.(why);
       });
-      ch.write(`${token}\n`);
-
-      function connect(): Promise<DirectSftp> {
-        return new Promise((ok, fail) => {
-          // A roomy write buffer: a relay that paused the client's channel after every 32 KB packet would stall it.
-          const sock = new net.Socket({ writableHighWaterMark: 1024 * 1024 } as net.SocketConstructorOpts).connect({ host: address, port: port!, noDelay: true });
-          let settled = false;
-          const give = (e: Error) => (settled ? undefined : ((settled = true), sock.destroy(), close(), fail(e)));
-          onEnd = give;
-          sock.once("error", give);
-          sock.once("connect", () => sock.write(`${token}\n`));
-          onLine = (line) => {
-            if (settled) return;
-            if (line !== "ok") return give(new Error("the sftp listener refused"));
-            settled = true;
-            clearTimeout(timer);
-            sock.removeListener("error", give);
-            ok({ socket: sock, close: () => (sock.destroy(), close()) });
-          };
-        });
-      }
+      channel.write(`${token}\n`);
     });
   });
 }

@@ -59,6 +59,7 @@ PermitUserEnvironment no
 AcceptEnv LANG LC_*
 PrintMotd no
 ClientAliveInterval 30
+MaxSessions 64
 Subsystem sftp internal-sftp -d /workspace
 CONF
 pid=$(cat "$d/sshd.pid" 2>/dev/null || true)

@@ -163,8 +163,9 @@ function relaySftp(stream: ServerChannel, target: Target & { directSftp: DirectS
       stream.once("close", () => (release(), direct.close()));
     },
     (e) => {
+      if (gone) return;
       log.warn("could not open sftp-server in a workspace directly; relaying through its sshd", { error: e });
-      if (!gone) fallback();
+      fallback();
     },
   );
 }
@@ -186,7 +187,7 @@ function relaySession(session: Session, target: Target): void {
 
   const start = (stream: ServerChannel | null, open: (cb: (err: Error | undefined, ch: ClientChannel) => void) => void) => {
     if (!stream) return;
-    open((err, ch) => {
+    const opened = (err: Error | undefined, ch: ClientChannel) => {
       if (err) {
         stream.stderr.write(`gantry: the workspace refused the session: ${err.message}\r\n`);
         stream.exit(1);
@@ -224,7 +225,13 @@ function relaySession(session: Session, target: Target): void {
         setTimeout(() => done || ((done = true), stream.end(), stream.close()), 1000).unref();
       });
       stream.once("close", () => ch.close());
-    });
+    };
+    try {
+      open(opened);
+    } catch (e) {
+      // The inner connection went away meanwhile (access ended, the workspace stopped): the session ends with it.
+      opened(e as Error, null as unknown as ClientChannel);
+    }
   };
   // Lands in /workspace: the inner sshd starts a command in the user's home, so the gateway asks for the directory.
   const inWorkspace = (command: string) => `cd /workspace 2>/dev/null; ${command}`;
@@ -268,9 +275,13 @@ function close(l: Live, why: string): void {
   l.closed = true;
   live.delete(l);
   if (why !== "the client left") log.info("closing an SSH session", { workspaceId: l.workspaceId, userId: l.userId, why });
-  for (const c of l.held) c.close();
+  // What reaches the workspace directly is closed first, and the inner connection a moment later: the listener and
+  // sftp-server then exit while the inner sshd, their parent, still runs to reap them.
+  const held = [...l.held];
   l.held.clear();
-  l.inner.end();
+  for (const c of held) c.close();
+  if (held.length) setTimeout(() => l.inner.end(), 500).unref();
+  else l.inner.end();
   l.conn.end();
   // end() asks the client to hang up; one that does not is cut off, so nothing it sends reaches the workspace.
   const sock = (l.conn as unknown as { _sock?: { destroy(): void } })._sock;
@@ -372,7 +383,11 @@ function handleConnection(conn: Connection, address: string): void {
       conn.on("close", () => close(l, "the client left"));
       void audit("ssh.connect", { user: s.user.user, workspaceId: s.user.workspace.id, username: s.username, address, fingerprint: s.fingerprint });
 
-      const hold = (c: { close(): void }) => (l.held.add(c), () => void l.held.delete(c));
+      const hold = (c: { close(): void }) => {
+        if (l.closed) return c.close(), () => {};
+        l.held.add(c);
+        return () => void l.held.delete(c);
+      };
       // Over the inner connection, so nothing but a channel and a python3 that ends by itself within 10 s if unused.
       let early: Promise<SftpListener | null> | null = s.user.inner.directSftp
         ? startSftpListener(inner, s.user.inner.address, s.user.inner.directSftp).then(

@@ -213,10 +213,13 @@ describe("sessions", () => {
     try {
       const ch = await new Promise<any>((resolve, reject) => conn.subsys("sftp", (err, c) => (err ? reject(err) : resolve(c))));
       // ssh2's client has no call for a second request on a channel; its protocol object sends one as any client could.
+      let out = "";
+      ch.on("data", (b: Buffer) => (out += b.toString("latin1")));
       const proto = (conn as any)._protocol;
       proto.exec(ch.outgoing.id, "id", true);
       proto.subsystem(ch.outgoing.id, "sftp", true);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(out, "the second program must not run").not.toMatch(/uid=/);
       ch.close();
     } finally {
       conn.end();
@@ -300,8 +303,8 @@ describe("sessions", () => {
       child.stdout!.setEncoding("utf8").on("data", (t: string) => (out += t));
       child.stdin!.write(`${token}\n`);
       const exited = new Promise<number | null>((r) => child.on("close", (code) => (children.delete(child), r(code))));
-      const port = waitFor("the port", async () => out, (o) => /^\d+\n/.test(o), 15_000, 20).then((o) => Number(o.split("\n")[0]));
-      return { token, port, exited, out: () => out };
+      const port = waitFor("the port", async () => out, (o) => /^gantry-sftp-port \d+\n/.test(o), 15_000, 20).then((o) => Number(/\d+/.exec(o)![0]));
+      return { token, port, exited, out: () => out, child };
     };
     const connect = (port: number) =>
       new Promise<net.Socket>((resolve, reject) => {
@@ -316,20 +319,26 @@ describe("sessions", () => {
     });
     const INIT = Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]);
 
-    const l = listen();
-    const port = await l.port;
+    // Each check gets a listener of its own: on a loaded machine they would not all fit in one listener's 10 s.
+    const first = listen();
+    const firstPort = await first.port;
     // A neighbour (bob's workspace) cannot even reach it: its packets are dropped (inter-container traffic is off).
     const neighbour = await execIn(
       bobs.containerId,
-      ["python3", "-c", `import socket\ntry:\n    socket.create_connection(("${address}", ${port}), 3)\n    print("reached")\nexcept socket.timeout:\n    print("timeout")\nexcept OSError as e:\n    print("refused", e)`],
+      ["python3", "-c", `import socket\ntry:\n    socket.create_connection(("${address}", ${firstPort}), 3)\n    print("reached")\nexcept socket.timeout:\n    print("timeout")\nexcept OSError as e:\n    print("refused", e)`],
       "1000",
     );
     expect(neighbour.trim()).toBe("timeout");
     // What can reach it (the host) and sends a wrong token gets nothing at all, not even after sending sftp.
-    const wrong = await connect(port);
+    const wrong = await connect(firstPort);
     wrong.write(`${"0".repeat(64)}\n`);
     wrong.write(INIT);
     expect((await drain(wrong)).length).toBe(0);
+    first.child.stdin!.end();
+    expect(await first.exited, "EOF on its stdin ends it").toBe(1);
+
+    const l = listen();
+    const port = await l.port;
     // A caller that dribbles bytes holds the listener for at most its 2 s; the gateway's call is then served.
     const slow = await connect(port);
     const dribble = setInterval(() => slow.write("0"), 300);
@@ -343,7 +352,7 @@ describe("sessions", () => {
     slow.destroy();
     expect(reply[4], "SSH_FXP_VERSION answers SSH_FXP_INIT").toBe(2);
     expect(Date.now() - t0).toBeLessThan(4_000);
-    await waitFor("the ok", async () => l.out(), (o) => o === `${port}\nok\n`, 5_000, 20);
+    await waitFor("the ok", async () => l.out(), (o) => o === `gantry-sftp-port ${port}\ngantry-sftp-ok\n`, 5_000, 20);
     // Served once, it listens no more; the session's end ends sftp-server, and the channel with it.
     await expect(connect(port)).rejects.toThrow(/ECONNREFUSED/);
     right.destroy();
@@ -355,7 +364,7 @@ describe("sessions", () => {
     await idle.port;
     expect(await idle.exited).toBe(1);
     expect(Date.now() - started).toBeGreaterThan(9_000);
-    expect(idle.out()).toMatch(/^\d+\n$/);
+    expect(idle.out()).toMatch(/^gantry-sftp-port \d+\n$/);
   });
 
   it("ssh -L reaches a port on the container's own 127.0.0.1", async () => {
