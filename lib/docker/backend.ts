@@ -245,14 +245,24 @@ async function attach(ref: string, opts: AttachOptions): Promise<Attached> {
       if (closed) return;
       closed = true;
       stream.destroy();
-      if (!pid) return;
-      const hangUp = (signal: string) => exec(ref, ["/bin/sh", "-c", `kill -${signal} ${pid} 2>/dev/null; true`], { timeoutMs: 10_000 });
-      // A shell that ignores the hang-up (or a program that holds on) is killed a few seconds later.
-      void hangUp("HUP")
-        .then(() => new Promise((r) => setTimeout(r, 3000).unref()))
-        .then(() => e.inspect())
-        .then((i) => (i.Running ? hangUp("KILL") : undefined))
-        .catch((err) => log.warn("terminal hang-up failed", { error: err, pid }));
+      if (!pid) return log.warn("terminal hang-up impossible: the shell's pid was never read", { ref });
+      // One exec does the whole hang-up: HUP, up to 3 s for the shell to go, then KILL (the kernel then hangs up its
+      // foreground job as well). It is tried again if the engine fails to run it: a shell must not outlive its socket.
+      const script =
+        `p=${pid}; kill -HUP "$p" 2>/dev/null || exit 0; i=0; ` +
+        `while [ "$i" -lt 30 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; ` +
+        `kill -KILL "$p" 2>/dev/null; true`;
+      void (async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await exec(ref, ["/bin/sh", "-c", script], { timeoutMs: 15_000 });
+            return;
+          } catch (err) {
+            if (attempt >= 3) return log.warn("terminal hang-up failed", { error: err, pid, attempts: attempt });
+            await new Promise((r) => setTimeout(r, 1000 * attempt).unref());
+          }
+        }
+      })();
     };
     return { stream, resize, exited, close };
   });

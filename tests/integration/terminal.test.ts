@@ -132,6 +132,15 @@ describe("the owner's terminal", () => {
     await waitFor("the sleep to be gone", () => exec(busybox.containerId, ["ps"]), (r) => !r.stdout.includes("sleep 7777"), 20_000);
   });
 
+  it("kills a shell that traps the hang-up, and its foreground job goes with it", async () => {
+    const t = await open(busybox.id);
+    // A trapped HUP waits for the foreground job: only the KILL that follows ends this shell.
+    t.type("trap 'echo held' HUP; sleep 7778\r");
+    await waitFor("the sleep to run", () => exec(busybox.containerId, ["ps"]), (r) => r.stdout.includes("sleep 7778"), 10_000);
+    t.close();
+    await waitFor("the sleep to be gone", () => exec(busybox.containerId, ["ps"]), (r) => !r.stdout.includes("sleep 7778"), 20_000);
+  });
+
   it("records the open in the audit log", async () => {
     const res = await g.api("/api/admin/audit?page=1&pageSize=100", { token: g.adminToken });
     expect(res.status, res.text).toBe(200);
