@@ -59,6 +59,11 @@ export const config = {
   get nvidiaSmi(): string {
     return process.env.GANTRY_NVIDIA_SMI ?? "nvidia-smi";
   },
+  /** How often the GPU telemetry sampler (one long-lived nvidia-smi in loop mode) reports; "0" turns it off. */
+  get telemetryIntervalMs(): number {
+    const n = Number(process.env.GANTRY_TELEMETRY_INTERVAL_MS ?? 2000);
+    return Number.isFinite(n) && n >= 0 ? n : 2000;
+  },
   /** Addresses (comma-separated) of reverse proxies whose X-Forwarded-For is trusted. */
   get trustedProxies(): string[] {
     return (process.env.GANTRY_TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);

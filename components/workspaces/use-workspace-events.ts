@@ -1,12 +1,13 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
-import type { PullProgress, WorkspaceItem } from "./workspace-item";
+import type { GpuLive, PullProgress, WorkspaceItem } from "./workspace-item";
 
 export type WorkspaceEventHandlers = {
   onWorkspace?: (workspace: WorkspaceItem) => void;
   onDeleted?: (workspaceId: string) => void;
   onPullProgress?: (workspaceId: string, progress: PullProgress) => void;
+  onGpuTelemetry?: (workspaceId: string, gpus: GpuLive[]) => void;
   /** A reconnect after a drop: events may have been missed, so re-read the page's data. */
   onResync?: () => void;
 };
@@ -55,6 +56,10 @@ export function useWorkspaceEvents(handlers: WorkspaceEventHandlers): LiveState 
       source.addEventListener("pull-progress", (e) => {
         const data = parse(e);
         if (typeof data?.workspaceId === "string") ref.current.onPullProgress?.(data.workspaceId, data as unknown as PullProgress);
+      });
+      source.addEventListener("gpu-telemetry", (e) => {
+        const data = parse(e);
+        if (typeof data?.workspaceId === "string" && Array.isArray(data.gpus)) ref.current.onGpuTelemetry?.(data.workspaceId, data.gpus as GpuLive[]);
       });
       source.onerror = () => {
         if (!source || closed) return;

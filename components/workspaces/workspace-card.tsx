@@ -3,11 +3,11 @@
 import { useState } from "react";
 import { apiRequest } from "../api-request";
 import { ConfirmDialog } from "../confirm-dialog";
-import { formatBytes, formatNumber, shortUuid } from "../format";
+import { formatBytes, formatMib, formatNumber, shortUuid } from "../format";
 import { LocalTime } from "../local-time";
 import { StatusBadge } from "../status-badge";
 import { SshAccess } from "./ssh-access";
-import { allowedActions, type PullProgress, type WorkspaceItem } from "./workspace-item";
+import { allowedActions, type GpuLive, type PullProgress, type WorkspaceItem } from "./workspace-item";
 
 type Action = "stop" | "start" | "reset" | "delete";
 
@@ -21,11 +21,14 @@ const danger = `${buttonBase} border border-red-200 bg-white text-red-700 hover:
 export function WorkspaceCard({
   workspace,
   pull,
+  gpuLive,
   onChanged,
   onDeleted,
 }: {
   workspace: WorkspaceItem;
   pull?: PullProgress;
+  /** The latest telemetry of the GPUs it holds, when the sampler sends any. */
+  gpuLive?: GpuLive[];
   onChanged: (w: WorkspaceItem) => void;
   onDeleted: (id: string) => void;
 }) {
@@ -104,11 +107,15 @@ export function WorkspaceCard({
           <dd className="font-medium">
             {w.gpuDevices.length > 0 ? (
               <ul>
-                {w.gpuDevices.map((g) => (
-                  <li key={g.uuid} title={g.uuid}>
-                    #{g.index} <span className="font-mono text-xs text-slate-600">{shortUuid(g.uuid)}</span>
-                  </li>
-                ))}
+                {w.gpuDevices.map((g) => {
+                  const live = w.status === "running" ? gpuLive?.find((l) => l.uuid === g.uuid) : undefined;
+                  return (
+                    <li key={g.uuid} title={g.uuid}>
+                      #{g.index} <span className="font-mono text-xs text-slate-600">{shortUuid(g.uuid)}</span>
+                      {live && <GpuLiveLine live={live} />}
+                    </li>
+                  );
+                })}
               </ul>
             ) : w.gpus > 0 ? (
               `${w.gpus} (not held while ${w.status})`
@@ -205,5 +212,20 @@ export function WorkspaceCard({
         <p><strong className="font-semibold text-red-700">Lost:</strong> everything else — packages you installed and files outside <code>/workspace</code>. This cannot be undone.</p>
       </ConfirmDialog>
     </section>
+  );
+}
+
+/** A GPU's utilisation and memory as a small bar and figures, updated live. */
+function GpuLiveLine({ live }: { live: GpuLive }) {
+  const util = live.utilizationPercent;
+  const mem = live.memoryUsedMb !== null && live.memoryTotalMb ? `${formatMib(live.memoryUsedMb)} / ${formatMib(live.memoryTotalMb)}` : null;
+  return (
+    <span className="mt-0.5 block text-xs font-normal text-slate-600" data-testid={`gpu-live-${live.uuid}`}>
+      <span className="mr-1 inline-block h-1.5 w-12 overflow-hidden rounded-full bg-slate-200 align-middle" aria-hidden="true">
+        <span className="block h-full bg-brand-600" style={{ width: `${util ?? 0}%` }} />
+      </span>
+      <span className="tabular-nums" data-testid="gpu-utilization">{util === null ? "—" : `${Math.round(util)}%`}</span>
+      {mem && <> · <span className="tabular-nums" data-testid="gpu-memory">{mem}</span></>}
+    </span>
   );
 }

@@ -10,6 +10,16 @@ export type WorkspaceItem = Omit<WorkspaceView, "createdAt" | "startedAt" | "las
   updatedAt: string;
 };
 
+/** One GPU's live reading, as the telemetry sampler sends it (lib/gpus/telemetry.ts); null where nvidia-smi cannot say. */
+export type GpuLive = {
+  index: number;
+  uuid: string;
+  utilizationPercent: number | null;
+  memoryUsedMb: number | null;
+  memoryTotalMb: number | null;
+  at: string;
+};
+
 export type PullProgress = { image: string; bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number };
 
 export function toWorkspaceItem(view: WorkspaceView): WorkspaceItem {

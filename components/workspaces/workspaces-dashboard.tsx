@@ -6,7 +6,7 @@ import { statusRule } from "@/lib/workspaces/lifecycle";
 import { LaunchForm, type CatalogImage, type LaunchLimits } from "./launch-form";
 import { WorkspaceCard } from "./workspace-card";
 import { useWorkspaceEvents } from "./use-workspace-events";
-import { newer, type PullProgress, type WorkspaceItem } from "./workspace-item";
+import { newer, type GpuLive, type PullProgress, type WorkspaceItem } from "./workspace-item";
 import { EmptyState } from "../data-table";
 
 type Props = {
@@ -28,6 +28,7 @@ export function WorkspacesDashboard({ userId, workspaces: fromServer, images, li
   const router = useRouter();
   const [workspaces, setWorkspaces] = useState(fromServer);
   const [pulls, setPulls] = useState<Record<string, PullProgress>>({});
+  const [telemetry, setTelemetry] = useState<Record<string, GpuLive[]>>({});
   const deleted = useRef(new Set<string>());
   const refreshTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
@@ -87,6 +88,7 @@ export function WorkspacesDashboard({ userId, workspaces: fromServer, images, li
       if (workspaces.some((w) => w.id === id)) remove(id);
     },
     onPullProgress: (id, progress) => setPulls((p) => ({ ...p, [id]: progress })),
+    onGpuTelemetry: (id, gpus) => setTelemetry((t) => ({ ...t, [id]: gpus })),
     onResync: () => router.refresh(),
   });
 
@@ -107,7 +109,7 @@ export function WorkspacesDashboard({ userId, workspaces: fromServer, images, li
         ) : (
           <div className="space-y-4">
             {workspaces.map((w) => (
-              <WorkspaceCard key={w.id} workspace={w} pull={pulls[w.id]} onChanged={upsert} onDeleted={remove} />
+              <WorkspaceCard key={w.id} workspace={w} pull={pulls[w.id]} gpuLive={telemetry[w.id]} onChanged={upsert} onDeleted={remove} />
             ))}
           </div>
         )}

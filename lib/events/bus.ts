@@ -7,12 +7,19 @@ export type WorkspaceEvent =
   | { type: "workspace"; userId: string; workspaceId: string; workspace: unknown }
   | { type: "workspace-deleted"; userId: string; workspaceId: string }
   | { type: "pull-progress"; userId: string; workspaceId: string; image: string; bytesDone: number; bytesTotal: number; layersDone: number; layersTotal: number }
+  // The live readings of the GPUs a workspace holds (lib/gpus/telemetry.ts), every sampling interval.
+  | { type: "gpu-telemetry"; userId: string; workspaceId: string; gpus: import("../gpus/telemetry").LiveGpu[] }
   // A user's disabled flag, role or sessions changed, or the user was deleted (the proxy's access cache drops them).
   | { type: "user-changed"; userId: string }
   // One of the user's SSH keys was removed (the SSH gateway ends sessions that used it).
   | { type: "ssh-keys-changed"; userId: string }
   // The admin settings changed (the proxy's access cache drops the admin-access setting); about no one user.
   | { type: "settings-changed"; userId?: undefined };
+
+/** Progress and readings say nothing about who may reach a workspace: access checks skip them. */
+export function mayChangeAccess(event: WorkspaceEvent): boolean {
+  return event.type !== "pull-progress" && event.type !== "gpu-telemetry";
+}
 
 const key = Symbol.for("gantry.bus");
 type Holder = { [key]?: EventEmitter };

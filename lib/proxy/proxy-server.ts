@@ -8,7 +8,7 @@ import { auditAdminAccess, dashboardSessionStands, forgetWorkspace, proxyAccess,
 import { filterWorkspaceHeaders, PRIVATE_COOKIE } from "./response-headers";
 import { touchActivity } from "./activity";
 import { db } from "../db/client";
-import { subscribe } from "../events/bus";
+import { mayChangeAccess, subscribe } from "../events/bus";
 import { safeWorkspacePath } from "./safe-workspace-path";
 import { onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
 
@@ -186,7 +186,7 @@ export function createWorkspaceProxy() {
     return agent;
   }
   const unsubscribe = subscribe((event) => {
-    if (event.type === "pull-progress") return;
+    if (!mayChangeAccess(event)) return;
     // After the access cache has dropped what the event changed (it subscribed first): the sockets are read afresh.
     if (openSockets.size) queueMicrotask(() => void recheckSockets());
     if (event.type !== "workspace-deleted") return;

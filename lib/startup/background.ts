@@ -2,6 +2,7 @@ import { refreshGpuInventory } from "../gpus/refresh-inventory";
 import { watchBackend } from "../workspaces/watch-backend";
 import { startHeartbeat } from "../workspaces/instance";
 import { log } from "../log";
+import { startTelemetry } from "../gpus/telemetry";
 import { recheckStoredDataPath } from "../settings/data-path";
 
 // Long-running work of the server process.
@@ -12,6 +13,7 @@ export async function startBackgroundTasks(): Promise<void> {
   await refreshGpuInventory().catch((e) => log.warn("GPU inventory failed", { error: e }));
   stoppers.push(startHeartbeat());
   stoppers.push(watchBackend());
+  stoppers.push(startTelemetry());
 }
 
 export function stopBackgroundTasks(): void {

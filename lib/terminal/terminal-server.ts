@@ -7,7 +7,7 @@ import { recordAudit } from "../audit/record-audit";
 import { resolveUpgradeSession, upgradeSessionStands, type SessionEnd, type UpgradeSession } from "../auth/caller";
 import { db } from "../db/client";
 import { isApiError } from "../errors";
-import { subscribe } from "../events/bus";
+import { mayChangeAccess, subscribe } from "../events/bus";
 import { isDashboardOrigin } from "../http/origin";
 import { log } from "../log";
 import { touchActivity } from "../proxy/activity";
@@ -138,7 +138,7 @@ export function createTerminalServer() {
     const hit = [...open].filter((t) =>
       event.type === "user-changed" ? event.userId === t.session.caller.id : event.type === "settings-changed" ? true : "workspaceId" in event && event.workspaceId === t.workspaceId,
     );
-    if (hit.length && event.type !== "pull-progress") queueMicrotask(() => void Promise.all(hit.map(recheck)));
+    if (hit.length && mayChangeAccess(event)) queueMicrotask(() => void Promise.all(hit.map(recheck)));
   });
 
   function serve(ws: WebSocket, session: UpgradeSession, workspaceId: string, attached: Attached): void {

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { AppShell, PageHeader } from "@/components/app-shell";
+import { GpuTelemetry } from "@/components/admin/gpu-telemetry";
 import { RefreshInventoryButton } from "@/components/admin/refresh-inventory-button";
 import { LiveRefresh } from "@/components/live-refresh";
 import { LocalTime } from "@/components/local-time";
@@ -69,6 +70,9 @@ export default async function AdminGpusPage() {
             </tr>
           ))}
         </DataTable>
+      )}
+      {gpus.length > 0 && (
+        <GpuTelemetry gpus={gpus.map((g) => ({ index: g.index, uuid: g.uuid, holder: g.userEmail, workspaceName: g.workspaceName }))} />
       )}
     </AppShell>
   );

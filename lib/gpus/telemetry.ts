@@ -1,0 +1,215 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import readline from "node:readline";
+import { config } from "../config";
+import { db } from "../db/client";
+import { log } from "../log";
+import { publish } from "../events/bus";
+import { parseTelemetryLine, telemetryArgs, type GpuReading } from "./parse-telemetry";
+import { foldIntoHours, HOURS_KEPT_MS, MinuteBuckets, MINUTES_KEPT_MS, periodStart, HOUR_S, type Holder, type SampleRow } from "./telemetry-buckets";
+
+// Live GPU telemetry: one long-lived `nvidia-smi` in query mode with a loop interval (never a process per sample).
+// Each reading is tied to the workspace holding that GPU; owners' dashboards get their GPUs' readings over the event
+// stream; minutes are written to the database (downsampled to hours after a day, kept 30 days). A sampler that dies
+// is started again with backoff; a host without nvidia-smi has "no telemetry", which is a state, not an error.
+
+export type GpuSample = GpuReading & { at: Date; holder: Holder | null };
+export type TelemetryState = "off" | "starting" | "live" | "restarting" | "unavailable";
+export type TelemetryStatus = { state: TelemetryState; reason: string | null; since: Date; restarts: number; intervalMs: number };
+
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 60_000;
+/** A sampler that ran this long before it died is not failing over and over: its backoff starts again. */
+const HEALTHY_RUN_MS = 30_000;
+const COMPACT_EVERY_MS = 10 * 60_000;
+
+type State = {
+  status: TelemetryStatus;
+  latest: Map<string, GpuSample>;
+  holders: Map<string, Holder>;
+  buckets: MinuteBuckets;
+};
+
+const key = Symbol.for("gantry.gpu-telemetry");
+type Global = { [key]?: State };
+
+function state(): State {
+  const g = globalThis as Global;
+  g[key] ??= {
+    status: { state: "off", reason: "The telemetry sampler has not started.", since: new Date(), restarts: 0, intervalMs: config.telemetryIntervalMs },
+    latest: new Map(),
+    holders: new Map(),
+    buckets: new MinuteBuckets(),
+  };
+  return g[key];
+}
+
+export function telemetryStatus(): TelemetryStatus {
+  return state().status;
+}
+
+/** Readings no older than three intervals: a GPU the sampler stopped reporting has no live value. */
+export function latestGpuSamples(now = Date.now()): GpuSample[] {
+  const s = state();
+  const fresh = Math.max(3 * s.status.intervalMs, 5000);
+  return [...s.latest.values()].filter((r) => now - r.at.getTime() <= fresh).sort((a, b) => a.index - b.index);
+}
+
+/** The minutes still being summed (not in the database yet), for charts that reach up to now. */
+export function openSampleRows(): SampleRow[] {
+  return state().buckets.peek();
+}
+
+function setStatus(next: TelemetryState, reason: string | null): void {
+  const s = state();
+  const was = s.status;
+  if (was.state === next && was.reason === reason) return;
+  s.status = { ...was, state: next, reason, since: new Date() };
+  const fields = { state: next, reason, restarts: was.restarts };
+  if (next === "unavailable" || next === "restarting") log.warn("GPU telemetry", fields);
+  else log.info("GPU telemetry", fields);
+}
+
+async function refreshHolders(): Promise<void> {
+  const rows = await db().gpuAllocation.findMany({ select: { gpuUuid: true, workspaceId: true, userId: true } });
+  state().holders = new Map(rows.map((r) => [r.gpuUuid, { workspaceId: r.workspaceId, userId: r.userId }]));
+}
+
+/** Each holder's GPUs' fresh readings, to its owner's dashboards (and admins', as every workspace event). */
+function publishLive(): void {
+  const byWorkspace = new Map<string, { userId: string; gpus: GpuSample[] }>();
+  for (const sample of latestGpuSamples()) {
+    const h = state().holders.get(sample.uuid);
+    if (!h) continue;
+    const entry = byWorkspace.get(h.workspaceId) ?? { userId: h.userId, gpus: [] };
+    entry.gpus.push(sample);
+    byWorkspace.set(h.workspaceId, entry);
+  }
+  for (const [workspaceId, { userId, gpus }] of byWorkspace) {
+    publish({ type: "gpu-telemetry", userId, workspaceId, gpus: gpus.map(toLive) });
+  }
+}
+
+export type LiveGpu = GpuReading & { at: string };
+function toLive(s: GpuSample): LiveGpu {
+  const { holder: _holder, at, ...reading } = s;
+  return { ...reading, at: at.toISOString() };
+}
+
+async function flush(before: number): Promise<void> {
+  const rows = state().buckets.take(before);
+  if (rows.length) await db().gpuSample.createMany({ data: rows });
+}
+
+/** Minutes older than a day become hours; anything older than 30 days goes. */
+export async function compactTelemetry(now = Date.now()): Promise<void> {
+  const cutoff = new Date(periodStart(now - MINUTES_KEPT_MS, HOUR_S));
+  const minutes = await db().gpuSample.findMany({ where: { periodS: 60, at: { lt: cutoff } } });
+  const hours = foldIntoHours(minutes.map(({ id: _id, ...r }) => r));
+  await db().$transaction([
+    db().gpuSample.deleteMany({ where: { id: { in: minutes.map((m) => m.id) } } }),
+    db().gpuSample.createMany({ data: hours }),
+    db().gpuSample.deleteMany({ where: { at: { lt: new Date(now - HOURS_KEPT_MS) } } }),
+  ]);
+}
+
+/**
+ * Starts the sampler and its bookkeeping; returns the function that stops both. With the interval set to 0 there
+ * is no sampler ("off").
+ */
+export function startTelemetry(): () => void {
+  const s = state();
+  const intervalMs = config.telemetryIntervalMs;
+  s.status = { ...s.status, intervalMs };
+  if (intervalMs <= 0) {
+    setStatus("off", "GPU telemetry is turned off (GANTRY_TELEMETRY_INTERVAL_MS=0).");
+    return () => {};
+  }
+  const path = config.nvidiaSmi;
+  let stopped = false;
+  let child: ChildProcess | null = null;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let backoffMs = BACKOFF_MIN_MS;
+  let lastLineAt = 0;
+
+  const run = () => {
+    if (stopped) return;
+    const startedAt = Date.now();
+    let lastError = "";
+    let missing = false;
+    if (s.status.state !== "restarting") setStatus("starting", null);
+    const proc = spawn(path, telemetryArgs(intervalMs), { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    child = proc;
+    lastLineAt = Date.now();
+    proc.on("error", (e: NodeJS.ErrnoException) => {
+      missing = e.code === "ENOENT" || e.code === "EACCES";
+      lastError = e.code === "ENOENT" ? `nvidia-smi not found at ${path}: no telemetry on this host` : `nvidia-smi at ${path} could not be started: ${e.message}`;
+    });
+    readline.createInterface({ input: proc.stderr! }).on("line", (line) => {
+      if (line.trim()) lastError = line.trim().slice(0, 300);
+    });
+    readline.createInterface({ input: proc.stdout! }).on("line", (line) => {
+      const reading = parseTelemetryLine(line);
+      if (!reading) {
+        if (line.trim()) lastError = line.trim().slice(0, 300);
+        return;
+      }
+      const now = Date.now();
+      lastLineAt = now;
+      const holder = s.holders.get(reading.uuid) ?? null;
+      s.latest.set(reading.uuid, { ...reading, at: new Date(now), holder });
+      s.buckets.add(reading, holder, now);
+      if (s.status.state !== "live") setStatus("live", null);
+    });
+    proc.on("close", (code, signal) => {
+      if (child === proc) child = null;
+      if (stopped) return;
+      const ranMs = Date.now() - startedAt;
+      if (ranMs >= HEALTHY_RUN_MS) backoffMs = BACKOFF_MIN_MS;
+      const why = lastError || (signal ? `nvidia-smi was killed by ${signal}` : `nvidia-smi exited with code ${code}`);
+      s.status = { ...s.status, restarts: s.status.restarts + 1 };
+      // No nvidia-smi or no driver: a host without telemetry. It is looked for again now and then (a driver installed later).
+      const noDriver = missing || code === 9 || code === 12 || /No devices were found|couldn't communicate with the NVIDIA driver/i.test(why);
+      setStatus(noDriver ? "unavailable" : "restarting", why);
+      restartTimer = setTimeout(run, noDriver ? BACKOFF_MAX_MS : backoffMs);
+      restartTimer.unref();
+      backoffMs = Math.min(backoffMs * 2, BACKOFF_MAX_MS);
+    });
+  };
+
+  let ticking = false;
+  let lastCompact = 0;
+  const tick = async () => {
+    if (ticking) return;
+    ticking = true;
+    try {
+      // An nvidia-smi wedged on the driver prints nothing and does not exit: kill it, and the close handler restarts it.
+      if (child && Date.now() - lastLineAt > Math.max(5 * intervalMs, 10_000)) {
+        log.warn("GPU telemetry: nvidia-smi stopped reporting; restarting it", { silentMs: Date.now() - lastLineAt });
+        child.kill("SIGKILL");
+        lastLineAt = Date.now();
+      }
+      await refreshHolders();
+      publishLive();
+      await flush(Date.now());
+      if (Date.now() - lastCompact > COMPACT_EVERY_MS) {
+        lastCompact = Date.now();
+        await compactTelemetry();
+      }
+    } catch (e) {
+      log.warn("GPU telemetry bookkeeping failed", { error: e });
+    } finally {
+      ticking = false;
+    }
+  };
+  const ticker = setInterval(() => void tick(), Math.max(intervalMs, 500));
+  ticker.unref();
+  void refreshHolders().catch(() => {}).finally(run);
+
+  return () => {
+    stopped = true;
+    clearInterval(ticker);
+    clearTimeout(restartTimer);
+    child?.kill("SIGTERM");
+    void flush(Infinity).catch(() => {});
+  };
+}
