@@ -1,5 +1,5 @@
 import { expect, test } from "./fixtures";
-import { createUser, harness, saveScreenshot, signIn } from "./harness";
+import { createUser, harness, saveScreenshot, setGpuReading, signIn } from "./harness";
 
 // The admin pages as an admin uses them, each also photographed at laptop and phone width (e2e/artifacts/).
 
@@ -59,11 +59,21 @@ test("gpus: the inventory with model, memory and holder, and a refresh", async (
   await page.goto("/admin/gpus");
   await expect(page.getByRole("heading", { level: 1, name: "GPUs" })).toBeVisible();
   await page.getByRole("button", { name: "Refresh inventory" }).click();
-  const gpus = (await (await page.request.get("/api/admin/gpus")).json()) as { name: string }[];
+  const gpus = (await (await page.request.get("/api/admin/gpus")).json()) as { name: string; uuid: string; workspaceId: string | null }[];
   if (gpus.length > 0) {
     await expect(page.getByRole("status")).toContainText(`${gpus.length} GPU`);
     await expect(page.getByRole("columnheader", { name: "Model" })).toBeVisible();
     await expect(page.getByRole("cell", { name: gpus[0].name }).first()).toBeVisible();
+    // Live use of a free GPU, as the stand-in nvidia-smi reports it (the page re-reads every 5 s).
+    const free = gpus.find((g) => !g.workspaceId)!;
+    setGpuReading(free.uuid, { util: 88, memMb: 2048, tempC: 71, powerW: 333 });
+    const panel = page.getByTestId(`gpu-telemetry-${free.uuid}`);
+    await expect(panel).toContainText("Free");
+    await expect(panel.getByTestId("gpu-utilization")).toHaveText("88%", { timeout: 12_000 });
+    await expect(panel.getByTestId("gpu-memory")).toHaveText("2 GiB / 80 GiB");
+    await expect(panel.getByTestId("gpu-temperature")).toHaveText("71 °C");
+    await expect(panel.getByTestId("gpu-power")).toHaveText("333 W");
+    await expect(panel.getByTestId("gpu-history-points")).toHaveText(/minutes? of history/);
   } else {
     await expect(page.getByText("No GPUs on this host")).toBeVisible();
   }

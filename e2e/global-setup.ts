@@ -19,10 +19,20 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const logFile = path.join(ARTIFACTS_DIR, "server.log");
   fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
   fs.rmSync(logFile, { force: true });
-  const server = await startServer({ dataDir: dataDir.path, adminEmail: ADMIN.email, adminPassword: ADMIN.password, logFile });
+  // The stand-in nvidia-smi's telemetry values: the specs write this file, the sampler reads it (once a second here).
+  const telemetryFile = path.join(path.dirname(dataDir.path), `${path.basename(dataDir.path)}-telemetry.csv`);
+  fs.writeFileSync(telemetryFile, "");
+  const server = await startServer({
+    dataDir: dataDir.path,
+    adminEmail: ADMIN.email,
+    adminPassword: ADMIN.password,
+    logFile,
+    env: { GANTRY_TELEMETRY_INTERVAL_MS: "1000", GANTRY_FAKE_GPU_TELEMETRY: telemetryFile },
+  });
   const teardown = async () => {
     await server.stop();
     dataDir.remove();
+    fs.rmSync(telemetryFile, { force: true });
     fs.rmSync(HARNESS_FILE, { force: true });
   };
 
@@ -38,6 +48,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
       url: server.url,
       dataDir: dataDir.path,
       logFile,
+      telemetryFile,
       admin: { ...ADMIN, token },
       image: { id: imageId, name: "Test Jupyter", ref },
     };

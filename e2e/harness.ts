@@ -14,6 +14,8 @@ export type Harness = {
   url: string;
   dataDir: string;
   logFile: string;
+  /** The stand-in nvidia-smi's values file: "UUID, utilization %, memory used MiB, temperature C, power W" per line. */
+  telemetryFile: string;
   admin: { email: string; password: string; token: string };
   /** The catalog image the specs launch (gantry/test-jupyter:1). */
   image: { id: string; name: string; ref: string };
@@ -56,4 +58,12 @@ export async function saveScreenshot(page: Page, testInfo: TestInfo, name: strin
   await page.screenshot({ path: file, fullPage, animations: "disabled" });
   await testInfo.attach(name, { path: file, contentType: "image/png" });
   return file;
+}
+
+/** Makes the stand-in nvidia-smi report these values for a GPU from its next sample on; other GPUs keep theirs. */
+export function setGpuReading(uuid: string, r: { util: number; memMb: number; tempC?: number; powerW?: number }): void {
+  const file = harness().telemetryFile;
+  const others = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim() && !l.startsWith(`${uuid},`));
+  fs.writeFileSync(`${file}.${process.pid}.tmp`, [...others, `${uuid}, ${r.util}, ${r.memMb}, ${r.tempC ?? 50}, ${r.powerW ?? 100}`].join("\n") + "\n");
+  fs.renameSync(`${file}.${process.pid}.tmp`, file);
 }

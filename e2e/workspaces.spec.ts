@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import type { BrowserContext, Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { createUser, harness, saveScreenshot, signIn, type TestUser } from "./harness";
+import { createUser, harness, saveScreenshot, setGpuReading, signIn, type TestUser } from "./harness";
 import { containersOfWorkspace, execIn, removeUsersContainers, runningContainer } from "./docker";
 
 // One user's day with a workspace, in order: launch it and watch it run (live), hit a quota the admin just lowered,
@@ -61,7 +61,17 @@ test("a user logs in, launches a workspace from the test image and sees it runni
   await expect(card.getByRole("status")).toHaveText("running", { timeout: 120_000 });
   await expect(card.getByText("1 GB")).toBeVisible();
   await expect(card.getByText("Test Jupyter")).toBeVisible();
-  if (wantGpus) await expect(card.getByText(/^#\d+/)).toBeVisible();
+  if (wantGpus) {
+    await expect(card.getByText(/^#\d+/)).toBeVisible();
+    // Live telemetry: what the stand-in nvidia-smi reports for this GPU shows on the card within 5 s.
+    const uuid = (await card.locator("li[title^='GPU-']").getAttribute("title"))!;
+    setGpuReading(uuid, { util: 73, memMb: 12 * 1024 });
+    const live = card.getByTestId(`gpu-live-${uuid}`);
+    await expect(live.getByTestId("gpu-utilization")).toHaveText("73%", { timeout: 5000 });
+    await expect(live.getByTestId("gpu-memory")).toHaveText("12 GiB / 80 GiB");
+    setGpuReading(uuid, { util: 5, memMb: 512 });
+    await expect(live.getByTestId("gpu-utilization")).toHaveText("5%", { timeout: 5000 });
+  }
   const open = card.getByRole("link", { name: "Open" });
   await expect(open).toHaveAttribute("target", "_blank");
   const href = await open.getAttribute("href");
