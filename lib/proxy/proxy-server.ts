@@ -6,7 +6,7 @@ import { log } from "../log";
 import { newBrowserNonce, readGrant, sameBrowser, signProxySession, useGrant, verifyProxySession, PROXY_SESSION_TTL_S, type ProxyClaims } from "./grant";
 import { auditAdminAccess, dashboardSessionStands, forgetWorkspace, proxyAccess, proxySessionAccess, tokenAccess, type ProxyTarget } from "./proxy-access";
 import { filterWorkspaceHeaders, PRIVATE_COOKIE } from "./response-headers";
-import { touchActivity } from "./activity";
+import { touchActivity } from "../workspaces/activity";
 import { db } from "../db/client";
 import { mayChangeAccess, subscribe } from "../events/bus";
 import { safeWorkspacePath } from "./safe-workspace-path";

@@ -10,6 +10,7 @@ import { openDirectSftp, startSftpListener, type DirectSftpTools, type SftpListe
 import { loadHostKey } from "./host-key";
 import { fingerprintOf } from "./ssh-public-key";
 import { pickWorkspace, shownUsername, workspaceRefFromUsername } from "./ssh-target";
+import { holdSession } from "../workspaces/activity";
 import { ensureInnerSshd, forgetInnerSshd, NoSshServerError, type InnerSshd } from "./inner-sshd";
 
 // The SSH gateway: one ssh2 server in Gantry's process. The key a client proves identifies the Gantry user; the user
@@ -34,6 +35,8 @@ const ENV_ALLOWED = /^(LANG|LC_[A-Z]+)$/;
 const failures = new RateLimiterMemory({ keyPrefix: "ssh-address", points: FAIL_LIMIT, duration: FAIL_WINDOW_S });
 
 type Live = {
+  /** Ends this connection's count as an open session of its workspace (idle culling). */
+  release: () => void;
   conn: Connection;
   inner: Client;
   userId: string;
@@ -274,6 +277,7 @@ function close(l: Live, why: string): void {
   if (l.closed) return;
   l.closed = true;
   live.delete(l);
+  l.release();
   if (why !== "the client left") log.info("closing an SSH session", { workspaceId: l.workspaceId, userId: l.userId, why });
   // What reaches the workspace directly is closed first, and the inner connection a moment later: the listener and
   // sftp-server then exit while the inner sshd, their parent, still runs to reap them.
@@ -376,7 +380,7 @@ function handleConnection(conn: Connection, address: string): void {
     const s = state!;
     const inner = s.inner;
     {
-      const l: Live = { conn, inner, userId: s.user.user.id, keyId: s.user.keyId, workspaceId: s.user.workspace.id, containerId: s.user.workspace.containerId, closed: false, held: new Set() };
+      const l: Live = { conn, inner, userId: s.user.user.id, keyId: s.user.keyId, workspaceId: s.user.workspace.id, containerId: s.user.workspace.containerId, closed: false, held: new Set(), release: holdSession(s.user.workspace.id) };
       live.add(l);
       inner.on("error", () => close(l, "the workspace's sshd went away"));
       inner.on("close", () => close(l, "the workspace's sshd closed"));

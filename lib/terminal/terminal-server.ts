@@ -10,7 +10,7 @@ import { isApiError } from "../errors";
 import { mayChangeAccess, subscribe } from "../events/bus";
 import { isDashboardOrigin } from "../http/origin";
 import { log } from "../log";
-import { touchActivity } from "../proxy/activity";
+import { holdSession, touchActivity } from "../workspaces/activity";
 import { proxyAccess } from "../proxy/proxy-access";
 import { CLOSE, DEFAULT_SIZE, MAX_FRAME_BYTES, TERMINAL_PATH, parseControl, parseSize } from "./terminal-protocol";
 
@@ -55,6 +55,8 @@ const STATUS_REASONS: Record<string, string> = {
 const PING_MS = 25_000;
 
 type Open = {
+  /** Ends this terminal's count as an open session of its workspace (idle culling). */
+  release: () => void;
   ws: WebSocket;
   session: UpgradeSession;
   workspaceId: string;
@@ -97,6 +99,7 @@ export function createTerminalServer() {
     if (t.closing) return;
     t.closing = true;
     open.delete(t);
+    t.release();
     t.attached.close();
     if (t.ws.readyState === t.ws.OPEN || t.ws.readyState === t.ws.CONNECTING) t.ws.close(code, reason);
     // A browser that never answers the close handshake is not waited for.
@@ -142,7 +145,7 @@ export function createTerminalServer() {
   });
 
   function serve(ws: WebSocket, session: UpgradeSession, workspaceId: string, attached: Attached): void {
-    const t: Open = { ws, session, workspaceId, attached, closing: false, alive: true };
+    const t: Open = { ws, session, workspaceId, attached, closing: false, alive: true, release: holdSession(workspaceId) };
     ws.on("pong", () => (t.alive = true));
     open.add(t);
     const { stream } = attached;
