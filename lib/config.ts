@@ -64,6 +64,17 @@ export const config = {
     const n = Number(process.env.GANTRY_TELEMETRY_INTERVAL_MS ?? 2000);
     return Number.isFinite(n) && n >= 0 ? n : 2000;
   },
+  /** How often the idle culler looks at every running workspace. */
+  get idleCheckMs(): number {
+    return Number(process.env.GANTRY_IDLE_CHECK_MS ?? 30_000);
+  },
+  /**
+   * The length of one of the idle settings' "minutes", in milliseconds. Only tests and demos change it (a test's
+   * "minute" is a second); an admin sets timeouts in minutes.
+   */
+  get idleMinuteMs(): number {
+    return Number(process.env.GANTRY_IDLE_MINUTE_MS ?? 60_000);
+  },
   /** Addresses (comma-separated) of reverse proxies whose X-Forwarded-For is trusted. */
   get trustedProxies(): string[] {
     return (process.env.GANTRY_TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);

@@ -11,14 +11,14 @@ import type { ImageView } from "@/lib/images/catalog";
 /** A catalog entry as the page shows it: the domain's view (timestamps left out) and how many workspaces use it. */
 export type CatalogImageRow = Omit<ImageView, "createdAt" | "updatedAt"> & { workspaces: number };
 
-const LABELS = { name: "Name", ref: "Image reference", description: "Description", command: "Start command", port: "Port", cudaVersion: "CUDA version" };
+const LABELS = { name: "Name", ref: "Image reference", description: "Description", command: "Start command", port: "Port", cudaVersion: "CUDA version", idleTimeoutMinutes: "Idle timeout (minutes)" };
 type Field = keyof typeof LABELS;
 type Draft = Record<Field, string>;
 
-const EMPTY: Draft = { name: "", ref: "", description: "", command: "", port: "8888", cudaVersion: "" };
+const EMPTY: Draft = { name: "", ref: "", description: "", command: "", port: "8888", cudaVersion: "", idleTimeoutMinutes: "" };
 
 function toDraft(i: CatalogImageRow): Draft {
-  return { name: i.name, ref: i.ref, description: i.description, command: i.command ?? "", port: String(i.port), cudaVersion: i.cudaVersion ?? "" };
+  return { name: i.name, ref: i.ref, description: i.description, command: i.command ?? "", port: String(i.port), cudaVersion: i.cudaVersion ?? "", idleTimeoutMinutes: i.idleTimeoutMinutes === null ? "" : String(i.idleTimeoutMinutes) };
 }
 
 function toBody(d: Draft) {
@@ -30,6 +30,8 @@ function toBody(d: Draft) {
     command: d.command.trim() ? d.command : null,
     port: d.port.trim() === "" ? Number.NaN : Number(d.port),
     cudaVersion: d.cudaVersion.trim() ? d.cudaVersion : null,
+    // Empty follows the host's idle setting.
+    idleTimeoutMinutes: d.idleTimeoutMinutes.trim() === "" ? null : Number(d.idleTimeoutMinutes),
   };
 }
 
@@ -99,6 +101,11 @@ function ImageForm({ initial, submitLabel, onSubmit, onCancel, idPrefix }: {
         <label htmlFor={`${idPrefix}-cudaVersion`} className={labelClass}>CUDA version</label>
         <input maxLength={10} placeholder="e.g. 12.1" autoComplete="off" {...input("cudaVersion")} />
         <p id={`${idPrefix}-cudaVersion-hint`} className="mt-1 text-xs text-slate-500">The CUDA the image needs; GPU launches check the driver supports it. Empty for none.</p>
+      </div>
+      <div>
+        <label htmlFor={`${idPrefix}-idleTimeoutMinutes`} className={labelClass}>Idle timeout (minutes)</label>
+        <input type="number" min={0} max={43200} inputMode="numeric" {...input("idleTimeoutMinutes")} />
+        <p id={`${idPrefix}-idleTimeoutMinutes-hint`} className="mt-1 text-xs text-slate-500">Empty follows Host settings; 0 never stops this image&apos;s workspaces for being idle.</p>
       </div>
       <div className="sm:col-span-2">
         <label htmlFor={`${idPrefix}-description`} className={labelClass}>Description <span className="font-normal text-slate-500">(optional)</span></label>
@@ -201,6 +208,8 @@ function ImageCard({ image }: { image: CatalogImageRow }) {
           <dd className="tabular-nums">{image.port}</dd>
           <dt className="text-slate-500">CUDA</dt>
           <dd>{image.cudaVersion ? `Needs CUDA ${image.cudaVersion}` : "No requirement"}</dd>
+          <dt className="text-slate-500">Idle stop</dt>
+          <dd>{image.idleTimeoutMinutes === null ? "As in Host settings" : image.idleTimeoutMinutes === 0 ? "Never" : `After ${image.idleTimeoutMinutes} minutes idle`}</dd>
           <dt className="text-slate-500">In use by</dt>
           <dd>{image.workspaces === 0 ? "No workspaces" : `${image.workspaces} workspace${image.workspaces === 1 ? "" : "s"}`}</dd>
         </dl>

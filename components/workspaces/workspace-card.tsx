@@ -7,6 +7,7 @@ import { formatBytes, formatMib, formatNumber, shortUuid } from "../format";
 import { LocalTime } from "../local-time";
 import { StatusBadge } from "../status-badge";
 import { SshAccess } from "./ssh-access";
+import { IdleBanner } from "./idle-banner";
 import { allowedActions, type GpuLive, type PullProgress, type WorkspaceItem } from "./workspace-item";
 
 type Action = "stop" | "start" | "reset" | "delete";
@@ -69,6 +70,8 @@ export function WorkspaceCard({
         </div>
         <StatusBadge status={w.status} />
       </div>
+
+      {w.idle && w.status === "running" && <IdleBanner workspace={w} onChanged={onChanged} />}
 
       {w.statusMessage && !pulling && (
         <p className={`mt-3 rounded-md px-3 py-2 text-sm ${w.status === "error" ? "bg-red-50 text-red-800" : "bg-slate-50 text-slate-700"}`}>

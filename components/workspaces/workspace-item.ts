@@ -3,7 +3,8 @@ import { availableActions } from "@/lib/workspaces/lifecycle";
 
 // What the browser holds for a workspace: the API's workspace view with its dates as ISO strings, the shape both the
 // server-rendered page and the server-sent events deliver.
-export type WorkspaceItem = Omit<WorkspaceView, "createdAt" | "startedAt" | "lastActivityAt" | "updatedAt"> & {
+export type WorkspaceItem = Omit<WorkspaceView, "createdAt" | "startedAt" | "lastActivityAt" | "updatedAt" | "idle"> & {
+  idle: { stopAt: string; reason: "idle" | "budget"; snoozes: number } | null;
   createdAt: string;
   startedAt: string | null;
   lastActivityAt: string | null;
@@ -26,6 +27,7 @@ export function toWorkspaceItem(view: WorkspaceView): WorkspaceItem {
   const iso = (d: Date | string | null) => (d === null ? null : d instanceof Date ? d.toISOString() : d);
   return {
     ...view,
+    idle: view.idle && { ...view.idle, stopAt: iso(view.idle.stopAt)! },
     createdAt: iso(view.createdAt)!,
     startedAt: iso(view.startedAt),
     lastActivityAt: iso(view.lastActivityAt),

@@ -22,9 +22,14 @@ const BACKOFF_MAX_MS = 60_000;
 const HEALTHY_RUN_MS = 30_000;
 const COMPACT_EVERY_MS = 10 * 60_000;
 
+/** How far back each GPU's every reading is kept in memory, for the idle culler's second-exact look back. */
+const RECENT_MS = 5 * 60_000;
+type Recent = { at: number; util: number | null; workspaceId: string | null };
+
 type State = {
   status: TelemetryStatus;
   latest: Map<string, GpuSample>;
+  recent: Map<string, Recent[]>;
   holders: Map<string, Holder>;
   buckets: MinuteBuckets;
 };
@@ -37,6 +42,7 @@ function state(): State {
   g[key] ??= {
     status: { state: "off", reason: "The telemetry sampler has not started.", since: new Date(), restarts: 0, intervalMs: config.telemetryIntervalMs },
     latest: new Map(),
+    recent: new Map(),
     holders: new Map(),
     buckets: new MinuteBuckets(),
   };
@@ -158,6 +164,10 @@ export function startTelemetry(): () => void {
       const holder = s.holders.get(reading.uuid) ?? null;
       s.latest.set(reading.uuid, { ...reading, at: new Date(now), holder });
       s.buckets.add(reading, holder, now);
+      const recent = s.recent.get(reading.uuid) ?? [];
+      recent.push({ at: now, util: reading.utilizationPercent, workspaceId: holder?.workspaceId ?? null });
+      while (recent.length && recent[0].at < now - RECENT_MS) recent.shift();
+      s.recent.set(reading.uuid, recent);
       if (s.status.state !== "live") setStatus("live", null);
     });
     proc.on("close", (code, signal) => {
@@ -212,4 +222,26 @@ export function startTelemetry(): () => void {
     child?.kill("SIGTERM");
     void flush(Infinity).catch(() => {});
   };
+}
+
+/**
+ * For the idle culler: when a GPU last reached `thresholdPercent` while this workspace held it, since `since`. Not
+ * covered when the sampler has no fresh reading of it (or the GPU cannot report its use): unknown is never idle.
+ */
+export async function lastGpuUse(uuid: string, workspaceId: string, since: number, thresholdPercent: number): Promise<{ covered: boolean; lastBusy: number | null }> {
+  const now = Date.now();
+  const live = latestGpuSamples(now).find((s) => s.uuid === uuid);
+  if (!live || live.utilizationPercent === null) return { covered: false, lastBusy: null };
+  if (live.utilizationPercent >= thresholdPercent) return { covered: true, lastBusy: now };
+  // The last few minutes reading by reading; before that, the stored minutes (a busy minute counts to its end).
+  const recent = (state().recent.get(uuid) ?? []).filter((r) => r.workspaceId === workspaceId);
+  const busy = recent.filter((r) => r.util === null || r.util >= thresholdPercent);
+  if (busy.length) return { covered: true, lastBusy: busy[busy.length - 1].at };
+  const recentFrom = recent.length ? recent[0].at : now;
+  const stored = await db().gpuSample.findFirst({
+    where: { gpuUuid: uuid, workspaceId, at: { gte: new Date(since - 60_000), lt: new Date(recentFrom) }, utilizationMax: { gte: thresholdPercent } },
+    orderBy: { at: "desc" },
+    select: { at: true, periodS: true },
+  });
+  return { covered: true, lastBusy: stored ? Math.min(stored.at.getTime() + stored.periodS * 1000, recentFrom) : null };
 }

@@ -12,6 +12,7 @@ export type ImageView = {
   command: string | null;
   port: number;
   cudaVersion: string | null;
+  idleTimeoutMinutes: number | null;
   createdAt: Date;
   updatedAt: Date;
 };

@@ -31,6 +31,9 @@ const commandSchema = z
   .max(2000)
   .refine((c) => !/[\u0000-\u001f]/.test(c), "must be a single line");
 
+/** An image's own idle timeout in minutes: null follows the admin setting, 0 never stops its workspaces for idleness. */
+export const idleTimeoutSchema = z.number().int().min(0).max(43_200);
+
 export const imageInputSchema = z.strictObject({
   name: z.string().trim().min(1).max(100),
   ref: imageRefSchema,
@@ -38,6 +41,7 @@ export const imageInputSchema = z.strictObject({
   command: commandSchema.nullable().optional(),
   port: z.number().int().min(1).max(65535).default(8888),
   cudaVersion: cudaVersionSchema.nullable().optional(),
+  idleTimeoutMinutes: idleTimeoutSchema.nullable().optional(),
 });
 export type ImageInput = z.input<typeof imageInputSchema>;
 
@@ -48,5 +52,6 @@ export const imagePatchSchema = z.strictObject({
   command: commandSchema.nullable().optional(),
   port: z.number().int().min(1).max(65535).optional(),
   cudaVersion: cudaVersionSchema.nullable().optional(),
+  idleTimeoutMinutes: idleTimeoutSchema.nullable().optional(),
 });
 export type ImagePatch = z.input<typeof imagePatchSchema>;

@@ -13,6 +13,25 @@ export const quotaSchema = z.strictObject({
 });
 export type QuotaValues = z.infer<typeof quotaSchema>;
 
+/** Idle culling (lib/workspaces/idle-culler.ts). Minutes are whole; 30 days at most. */
+export const idleCullingFields = z.strictObject({
+  /** Minutes without use before a running workspace is stopped (not deleted); 0 turns culling off, the default. */
+  timeoutMinutes: z.number().int().min(0).max(43_200),
+  /** How long before the stop its owner is warned (a banner with "Keep running", and the webhook). */
+  warningMinutes: z.number().int().min(1).max(1440),
+  /** A GPU at or above this utilisation (percent) is in use, whatever else is quiet. */
+  gpuThresholdPercent: z.number().min(0).max(100),
+  /** How many times an owner may press "Keep running" without using the workspace in between. */
+  maxSnoozes: z.number().int().min(0).max(100),
+  /** Warnings and stops are posted here as Slack-compatible JSON ({ "text": … }); null for none. */
+  webhookUrl: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).max(2048).nullable(),
+});
+export const idleCullingSchema = idleCullingFields.refine((s) => s.timeoutMinutes === 0 || s.warningMinutes < s.timeoutMinutes, {
+  path: ["warningMinutes"],
+  message: "must be shorter than the idle timeout",
+});
+export type IdleCullingSettings = z.infer<typeof idleCullingSchema>;
+
 export const settingsSchema = z.strictObject({
   defaultQuota: quotaSchema,
   /** /dev/shm size for workspaces in GB; null means min(8 GB, half the memory limit). */
@@ -30,6 +49,7 @@ export const settingsSchema = z.strictObject({
     .nullable(),
   /** Whether admins may open other users' workspaces through the proxy (audited). */
   allowAdminWorkspaceAccess: z.boolean(),
+  idleCulling: idleCullingSchema,
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -39,6 +59,7 @@ export const DEFAULT_SETTINGS: Settings = {
   hostReserve: { memoryGb: 2, cpus: 1 },
   dataPath: null,
   allowAdminWorkspaceAccess: false,
+  idleCulling: { timeoutMinutes: 0, warningMinutes: 15, gpuThresholdPercent: 10, maxSnoozes: 3, webhookUrl: null },
 };
 
 const KEY = "settings";
@@ -46,7 +67,8 @@ const KEY = "settings";
 export async function getSettings(client: Tx | ReturnType<typeof db> = db()): Promise<Settings> {
   const row = await client.setting.findUnique({ where: { key: KEY } });
   if (!row) return DEFAULT_SETTINGS;
-  const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...JSON.parse(row.value) });
+  const stored = JSON.parse(row.value);
+  const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...stored, idleCulling: { ...DEFAULT_SETTINGS.idleCulling, ...stored.idleCulling } });
   return parsed.success ? parsed.data : DEFAULT_SETTINGS;
 }
 

@@ -3,6 +3,7 @@ import { watchBackend } from "../workspaces/watch-backend";
 import { startHeartbeat } from "../workspaces/instance";
 import { log } from "../log";
 import { startTelemetry } from "../gpus/telemetry";
+import { startIdleCuller } from "../workspaces/idle-culler";
 import { recheckStoredDataPath } from "../settings/data-path";
 
 // Long-running work of the server process.
@@ -14,6 +15,7 @@ export async function startBackgroundTasks(): Promise<void> {
   stoppers.push(startHeartbeat());
   stoppers.push(watchBackend());
   stoppers.push(startTelemetry());
+  stoppers.push(startIdleCuller());
 }
 
 export function stopBackgroundTasks(): void {

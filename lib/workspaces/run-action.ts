@@ -61,6 +61,11 @@ export type RunOptions = {
   actor: Actor;
   /** Ownership as part of the claim's query (scopeFor): another user's workspace is simply not found (404). */
   scope?: { userId?: string };
+  /**
+   * A condition the claim itself checks (with the status): the idle culler stops only while the warning it gave still
+   * stands, so a "Keep running" a moment before wins. Not met: 404, nothing changed.
+   */
+  guard?: { idleStopAt?: Date };
   /** Detail for the audit event (before/after). */
   audit?: { before?: unknown; after?: unknown };
   /** Wait out a transition in progress, cancelling a launch/start/reset, instead of answering 409 (deleting a user). */
@@ -102,7 +107,7 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
   const deadline = Date.now() + 120_000;
   for (;;) {
     const result = await db().$transaction(async (tx) => {
-      const ws = await tx.workspace.findFirst({ where: { id, ...opts.scope }, include: workspaceInclude });
+      const ws = await tx.workspace.findFirst({ where: { id, ...opts.scope, ...opts.guard }, include: workspaceInclude });
       if (!ws) throw notFound("No such workspace.");
       const decision = decide(opts.action, ws.status);
       if (decision.kind === "no-op") return { kind: "no-op" as const, ws };
@@ -119,7 +124,7 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
       const claim = { ...newClaim(opts.action, from), fromMessage: ws.statusMessage };
       const rule = ACTION_RULES[opts.action];
       let row = await tx.workspace
-        .update({ where: { id, status: from, actionId: null }, data: { status: rule.transitional, statusMessage: "", ...claimFields(claim) }, include: workspaceInclude })
+        .update({ where: { id, status: from, actionId: null, ...opts.guard }, data: { status: rule.transitional, statusMessage: "", ...claimFields(claim) }, include: workspaceInclude })
         .catch((e) => {
           if ((e as { code?: string }).code === "P2025") throw new ApiError("conflict", "Another action on this workspace started a moment ago; try again.");
           throw e;
@@ -303,6 +308,11 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
           status: final,
           statusMessage: outcome.statusMessage ?? "",
           ...SETTLED,
+          // A settled action starts the idle clock afresh: no warning out, no "Keep running" counted.
+          idleStopAt: null,
+          idleStopReason: null,
+          idleSnoozedAt: null,
+          idleSnoozes: 0,
           ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
           ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
           ...(holds ? {} : { upstream: null }),
@@ -315,7 +325,7 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
         throw new ActionCancelled(now?.actionId === claim.id ? "cancelled" : "gone");
       });
     await audit(tx);
-    const reason: EndReason = claim.action === "reset" ? "reset" : claim.action === "stop" ? "stopped" : (outcome.endReason ?? "stopped");
+    const reason: EndReason = claim.action === "reset" ? "reset" : (outcome.endReason ?? "stopped");
     // A reset ends one interval and begins the next at the same instant.
     if (!holds || claim.action === "reset") await closeUsage(tx, ws.id, holds ? (outcome.startedAt ?? now) : now, reason);
     if (holds) {

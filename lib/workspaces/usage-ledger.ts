@@ -3,7 +3,7 @@ import type { Tx } from "../db/client";
 // The usage ledger's writes. Only the lifecycle runner calls these, inside the transaction that changes the status,
 // so an interval is open exactly while the workspace holds resources with a running unit.
 
-export const END_REASONS = ["stopped", "reset", "deleted", "oom", "exited", "idle", "crash", "error"] as const;
+export const END_REASONS = ["stopped", "reset", "deleted", "oom", "exited", "idle", "budget", "crash", "error"] as const;
 export type EndReason = (typeof END_REASONS)[number];
 
 type Holding = { name: string; userId: string; memoryGb: number; cpus: number; user: { email: string }; allocations: { gpuUuid: string }[] };

@@ -35,6 +35,8 @@ export type WorkspaceView = {
   createdAt: Date;
   startedAt: Date | null;
   lastActivityAt: Date | null;
+  /** A warned stop (idle, or a used-up GPU-hour budget): when it falls due, and how often "Keep running" was used. */
+  idle: { stopAt: Date; reason: "idle" | "budget"; snoozes: number } | null;
   updatedAt: Date;
 };
 
@@ -59,6 +61,7 @@ export function toWorkspaceView(w: WorkspaceRow): WorkspaceView {
     createdAt: w.createdAt,
     startedAt: w.startedAt,
     lastActivityAt: w.lastActivityAt,
+    idle: w.idleStopAt ? { stopAt: w.idleStopAt, reason: w.idleStopReason === "budget" ? "budget" : "idle", snoozes: w.idleSnoozes } : null,
     updatedAt: w.updatedAt,
   };
 }

@@ -20,7 +20,7 @@ export default async function AdminImagesPage() {
         <section aria-labelledby="catalog-heading">
           <h2 id="catalog-heading" className="sr-only">Catalog</h2>
           <ImageList
-            images={images.map((i) => ({ id: i.id, name: i.name, ref: i.ref, description: i.description, command: i.command, port: i.port, cudaVersion: i.cudaVersion, workspaces: uses.get(i.id) ?? 0 }))}
+            images={images.map((i) => ({ id: i.id, name: i.name, ref: i.ref, description: i.description, command: i.command, port: i.port, cudaVersion: i.cudaVersion, idleTimeoutMinutes: i.idleTimeoutMinutes, workspaces: uses.get(i.id) ?? 0 }))}
           />
         </section>
         <AddImageForm />

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { AppShell, PageHeader } from "@/components/app-shell";
 import { HostSettingsForm } from "@/components/admin/host-settings-form";
+import { IdleSettingsForm } from "@/components/admin/idle-settings-form";
 import { getSettings } from "@/lib/settings/settings";
 import { ADMIN_ACCESS_NEEDS_ORIGINS, perWorkspaceOrigins } from "@/lib/proxy/workspace-origin";
 import { requireAdminPage } from "../require-admin-page";
@@ -19,6 +20,7 @@ export default async function AdminSettingsPage() {
         dataPath={settings.dataPath}
         adminAccessBlockedBecause={perWorkspaceOrigins() ? null : ADMIN_ACCESS_NEEDS_ORIGINS}
       />
+      <IdleSettingsForm settings={settings.idleCulling} />
     </AppShell>
   );
 }

@@ -1,0 +1,173 @@
+import { config } from "../config";
+import { db } from "../db/client";
+import { log } from "../log";
+import { recordAudit, systemActor } from "../audit/record-audit";
+import { isApiError } from "../errors";
+import { backend } from "../backend/backend";
+import { getSettings, type IdleCullingSettings } from "../settings/settings";
+import { lastGpuUse } from "../gpus/telemetry";
+import { lastActivity, openSessions } from "./activity";
+import { decideIdle, snoozesAfterUse } from "./idle-rules";
+import { readKernelActivity } from "./kernel-activity";
+import { notifyWorkspace } from "./notify";
+import { runAction } from "./run-action";
+import { postWebhook } from "./idle-webhook";
+
+// The idle culler: every running workspace whose timeout is on (the admin's, or its image's own) is checked a few
+// times a minute. Idle means, for the whole window: no proxy traffic, no terminal or SSH session, no kernel busy or
+// active, and every GPU it holds under the utilisation threshold (a GPU the sampler cannot read is never idle). The
+// owner is warned first (a banner with "Keep running", and the webhook); then the workspace is stopped, not deleted,
+// through the lifecycle runner, as system:idle-culler.
+
+export const CULLER = systemActor("idle-culler");
+
+type Row = Awaited<ReturnType<typeof runningWorkspaces>>[number];
+
+function runningWorkspaces() {
+  return db().workspace.findMany({
+    where: { status: "running", action: null },
+    select: {
+      id: true,
+      name: true,
+      userId: true,
+      upstream: true,
+      jupyterToken: true,
+      startedAt: true,
+      lastActivityAt: true,
+      idleStopAt: true,
+      idleStopReason: true,
+      idleSnoozedAt: true,
+      idleSnoozes: true,
+      containerId: true,
+      image: { select: { idleTimeoutMinutes: true } },
+      user: { select: { email: true } },
+      allocations: { select: { gpuUuid: true } },
+    },
+  });
+}
+
+/** The last real use of a workspace, looking back as far as `since` (older use does not matter to the decision). */
+async function lastUse(ws: Row, since: number, settings: IdleCullingSettings, wantKernels: (soFar: number) => boolean): Promise<number> {
+  const now = Date.now();
+  if (openSessions(ws.id) > 0) return now;
+  let last = Math.max(ws.startedAt?.getTime() ?? 0, ws.lastActivityAt?.getTime() ?? 0, lastActivity(ws.id)?.getTime() ?? 0);
+  for (const a of ws.allocations) {
+    const gpu = await lastGpuUse(a.gpuUuid, ws.id, since, settings.gpuThresholdPercent);
+    if (!gpu.covered) return now;
+    if (gpu.lastBusy !== null) last = Math.max(last, gpu.lastBusy);
+  }
+  // Kernels are asked last, and only when nothing else already says the workspace is in use.
+  if (wantKernels(last)) {
+    const kernels = await readKernelActivity(ws);
+    if (kernels?.busy) return now;
+    if (kernels?.lastActivity) last = Math.max(last, Math.min(kernels.lastActivity, now));
+  }
+  return last;
+}
+
+function minutes(ms: number): number {
+  return Math.max(1, Math.round(ms / config.idleMinuteMs));
+}
+
+async function checkOne(ws: Row, settings: IdleCullingSettings): Promise<void> {
+  const timeoutMin = ws.image.idleTimeoutMinutes ?? settings.timeoutMinutes;
+  if (!timeoutMin) {
+    // Culling was turned off (or this image opted out) after a warning: take it back.
+    if (ws.idleStopAt && ws.idleStopReason === "idle") await clearWarning(ws);
+    return;
+  }
+  // A warning for a used-up budget is the budget's business (lib/quotas), not this one's.
+  if (ws.idleStopAt && ws.idleStopReason !== "idle") return;
+  const now = Date.now();
+  const timeoutMs = timeoutMin * config.idleMinuteMs;
+  const warningMs = settings.warningMinutes * config.idleMinuteMs;
+  const since = now - timeoutMs;
+  const use = await lastUse(ws, since, settings, (soFar) => now - soFar >= timeoutMs - Math.min(warningMs, timeoutMs / 2));
+  const snoozes = snoozesAfterUse(ws.idleSnoozes, ws.idleSnoozedAt?.getTime() ?? null, use);
+  if (snoozes !== ws.idleSnoozes) await db().workspace.updateMany({ where: { id: ws.id, idleSnoozes: ws.idleSnoozes }, data: { idleSnoozes: snoozes } });
+  const decision = decideIdle({ now, lastUse: use, snoozedAt: ws.idleSnoozedAt?.getTime() ?? null, timeoutMs, warningMs, stopAt: ws.idleStopAt?.getTime() ?? null });
+  switch (decision.kind) {
+    case "active":
+    case "wait":
+      return;
+    case "clear":
+      return clearWarning(ws);
+    case "warn": {
+      const stopAt = new Date(decision.stopAt);
+      const idleMin = minutes(now - Math.max(use, ws.idleSnoozedAt?.getTime() ?? 0));
+      const done = await db().workspace.updateMany({ where: { id: ws.id, status: "running", idleStopAt: null }, data: { idleStopAt: stopAt, idleStopReason: "idle" } });
+      if (!done.count) return;
+      await recordAudit(db(), { actor: CULLER, action: "workspace.idle_warning", targetType: "workspace", targetId: ws.id, after: { stopAt, idleMinutes: idleMin } });
+      await notifyWorkspace(ws.id);
+      postWebhook(settings.webhookUrl, {
+        event: "idle-warning",
+        text: `Gantry: workspace "${ws.name}" of ${ws.user.email} has been idle for ${idleMin} minutes and will be stopped at ${stopAt.toISOString()} unless it is used or kept running.`,
+        workspace: { id: ws.id, name: ws.name },
+        user: { id: ws.userId, email: ws.user.email },
+        stopAt: stopAt.toISOString(),
+      });
+      return;
+    }
+    case "stop":
+      return stopIdle(ws, decision.idleMs, settings);
+  }
+}
+
+async function clearWarning(ws: Row): Promise<void> {
+  const done = await db().workspace.updateMany({ where: { id: ws.id, idleStopAt: ws.idleStopAt }, data: { idleStopAt: null, idleStopReason: null } });
+  if (done.count) await notifyWorkspace(ws.id);
+}
+
+async function stopIdle(ws: Row, idleMs: number, settings: IdleCullingSettings): Promise<void> {
+  const idleMin = minutes(idleMs);
+  const message = `Stopped after ${idleMin} minute${idleMin === 1 ? "" : "s"} idle`;
+  try {
+    await runAction(ws.id, {
+      action: "stop",
+      actor: CULLER,
+      // Only while the warning given still stands: a "Keep running" a moment ago wins.
+      guard: { idleStopAt: ws.idleStopAt! },
+      audit: { before: { id: ws.id, name: ws.name, status: "running" }, after: { status: "stopped", reason: "idle", idleMinutes: idleMin } },
+      async work(ctx) {
+        if (ctx.ws.containerId) await backend().stop(ctx.ws.containerId);
+        return { endReason: "idle", statusMessage: message };
+      },
+    });
+  } catch (e) {
+    // Snoozed, stopped or deleted meanwhile: nothing to do.
+    if (isApiError(e) && (e.code === "not_found" || e.code === "conflict")) return;
+    throw e;
+  }
+  culled.count++;
+  log.info("idle workspace stopped", { workspaceId: ws.id, idleMinutes: idleMin });
+  postWebhook(settings.webhookUrl, {
+    event: "idle-stop",
+    text: `Gantry: workspace "${ws.name}" of ${ws.user.email} was stopped after ${idleMin} minutes idle. Its files are kept; start it again from the dashboard.`,
+    workspace: { id: ws.id, name: ws.name },
+    user: { id: ws.userId, email: ws.user.email },
+  });
+}
+
+/** Idle stops since the process started (for the metrics). */
+export const culled = { count: 0 };
+
+/** One pass over every running workspace. Exported for tests and the bench. */
+export async function checkIdleWorkspaces(): Promise<void> {
+  const settings = (await getSettings()).idleCulling;
+  for (const ws of await runningWorkspaces()) {
+    await checkOne(ws, settings).catch((e) => log.warn("idle check failed", { workspaceId: ws.id, error: e }));
+  }
+}
+
+export function startIdleCuller(): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    void checkIdleWorkspaces()
+      .catch((e) => log.warn("idle culler pass failed", { error: e }))
+      .finally(() => (running = false));
+  }, config.idleCheckMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
