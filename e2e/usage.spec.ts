@@ -169,3 +169,23 @@ test("a regular user cannot reach /admin/usage (403) nor everyone's API; a bad r
   await expect(page.getByRole("alert").filter({ hasText: "That range was not shown" })).toContainText("must be before to");
   expect((await page.request.get(`/api/me/usage/report?from=${dayKey(-1)}&to=${dayKey(-5)}`)).status()).toBe(422);
 });
+
+/** The text of every script the page loaded. */
+async function loadedScripts(page: Page): Promise<string[]> {
+  const urls = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((u) => u.endsWith(".js")));
+  return Promise.all(urls.map(async (u) => (await page.request.get(u)).text()));
+}
+
+test("recharts is lazy: pages without a chart never load it, /usage loads it after the page", async ({ page }) => {
+  await signIn(page, alice.email, alice.password);
+  for (const path of ["/", "/settings"]) {
+    await page.goto(path);
+    await page.waitForLoadState("networkidle");
+    const scripts = await loadedScripts(page);
+    expect(scripts.length, path).toBeGreaterThan(0);
+    expect(scripts.filter((s) => s.includes("recharts-wrapper")), path).toEqual([]);
+  }
+  await page.goto(`/usage?${PAGE_QUERY}`);
+  await expect(page.locator("figure svg rect[data-value]").first()).toBeVisible();
+  expect((await loadedScripts(page)).filter((s) => s.includes("recharts-wrapper")).length).toBeGreaterThan(0);
+});

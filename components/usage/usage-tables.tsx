@@ -46,7 +46,7 @@ export function UsersTable({ caption, rows, ranked = false }: { caption: string;
       {rows.map((r, n) => (
         <tr key={r.key}>
           {ranked && <td className={`${tdClass} tabular-nums text-slate-500`}>{n + 1}</td>}
-          <th scope="row" className={`${tdClass} break-all text-left font-medium`}>{r.label}</th>
+          <th scope="row" className={`${tdClass} min-w-44 text-left font-medium [overflow-wrap:anywhere]`}>{r.label}</th>
           {METRICS.map((m) => <td key={m.key} className={num}>{formatHours(r[m.key])}</td>)}
         </tr>
       ))}
@@ -68,8 +68,8 @@ export function HistoryTable({ rows, showOwner }: { rows: HistoryRow[]; showOwne
         columns={["Workspace", ...(showOwner ? ["Owner"] : []), "Start", "End", { label: "GPUs", ...numHead }, { label: "Memory", ...numHead }, { label: "CPUs", ...numHead }, "End reason", { label: "GPU-hours", ...numHead }]}>
         {shown.map((r) => (
           <tr key={r.id}>
-            <th scope="row" className={`${tdClass} break-all text-left font-medium`}>{r.workspaceName}</th>
-            {showOwner && <td className={`${tdClass} break-all`}>{r.userEmail}</td>}
+            <th scope="row" className={`${tdClass} min-w-32 text-left font-medium [overflow-wrap:anywhere]`}>{r.workspaceName}</th>
+            {showOwner && <td className={`${tdClass} min-w-44 [overflow-wrap:anywhere]`}>{r.userEmail}</td>}
             <td className={`${tdClass} whitespace-nowrap`}><LocalTime value={r.start} /></td>
             <td className={`${tdClass} whitespace-nowrap`}>{r.end ? <LocalTime value={r.end} /> : <span className="text-emerald-700">running</span>}</td>
             <td className={num}>{r.gpus}</td>
