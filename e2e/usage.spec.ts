@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import type { Page } from "@playwright/test";
+import type { BrowserContext, Page } from "@playwright/test";
 import { csvRecords, insertIntervals, utcDay } from "../tests/helpers/usage-ledger";
 import { expect, test } from "./fixtures";
 import { createUser, harness, saveScreenshot, signIn, type TestUser } from "./harness";
@@ -21,6 +21,13 @@ const API_QUERY = `from=${dayKey(-10)}&to=${dayKey(-7)}`;
 
 let alice: TestUser;
 let bob: TestUser;
+let realContext: BrowserContext | undefined;
+let realWorkspaceId: string | undefined;
+
+test.afterAll(async () => {
+  if (realWorkspaceId) await realContext?.request.delete(`/api/workspaces/${realWorkspaceId}`, { headers: { origin: harness().url } }).catch(() => {});
+  await realContext?.close();
+});
 
 test.beforeAll(async ({ request }) => {
   alice = await createUser(request, "usage-alice");
@@ -100,8 +107,9 @@ test("a user's /usage: the chart, totals and tables show the ledger API's number
   // Three bars: "train, big" on day -10, "=notebook" on both sides of midnight. Stacked by workspace.
   expect(await expectBarsMatch(page, report, "gpuHours")).toBe(3);
   await expect(page.locator('figure svg rect[data-series="train, big"]')).toHaveAttribute("data-value", "6");
-  await page.getByRole("tab", { name: "CPU-hours" }).click();
-  await expect(page.getByRole("tab", { name: "CPU-hours" })).toHaveAttribute("aria-selected", "true");
+  await page.getByRole("button", { name: "CPU-hours" }).click();
+  await expect(page.getByRole("button", { name: "CPU-hours" })).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByRole("button", { name: "GPU-hours" })).toHaveAttribute("aria-pressed", "false");
   await expectBarsMatch(page, report, "cpuHours");
   await expect(page.getByRole("list", { name: "Legend" })).toContainText("train, big");
   await expectDaysTable(page, report);
@@ -134,7 +142,7 @@ test("an admin's /admin/usage: days stacked by user, top users, the ledger's num
   expect(aliceDay.parts.map((p) => [p.label, p.gpuHours])).toEqual([[alice.email, 2], [bob.email, 5]]);
   await expectBarsMatch(page, report, "gpuHours");
   await expect(page.locator(`figure svg rect[data-day="${dayKey(-9)}"][data-series="${bob.email}"]`)).toHaveAttribute("data-value", "5");
-  await page.getByRole("tab", { name: "GB-hours" }).click();
+  await page.getByRole("button", { name: "GB-hours" }).click();
   await expectBarsMatch(page, report, "memoryGbHours");
   await expectDaysTable(page, report);
 
@@ -188,4 +196,35 @@ test("recharts is lazy: pages without a chart never load it, /usage loads it aft
   await page.goto(`/usage?${PAGE_QUERY}`);
   await expect(page.locator("figure svg rect[data-value]").first()).toBeVisible();
   expect((await loadedScripts(page)).filter((s) => s.includes("recharts-wrapper")).length).toBeGreaterThan(0);
+});
+
+test("a real launch and stop on the engine: its interval is in the history and its bar carries the ledger's value", async ({ browser, baseURL, request }) => {
+  test.setTimeout(180_000);
+  const carol = await createUser(request, "usage-carol");
+  realContext = await browser.newContext({ baseURL });
+  const page = await realContext.newPage();
+  await signIn(page, carol.email, carol.password);
+  const launched = await realContext.request.post("/api/workspaces", {
+    headers: { origin: harness().url },
+    data: { name: "e2e-usage-real", imageId: harness().image.id, gpus: 0, memoryGb: 1, cpus: 0.5 },
+  });
+  expect(launched.status(), await launched.text()).toBe(201);
+  realWorkspaceId = ((await launched.json()) as { id: string }).id;
+  const status = async () => ((await (await realContext!.request.get(`/api/workspaces/${realWorkspaceId}`)).json()) as { status: string }).status;
+  await expect.poll(status, { timeout: 90_000 }).toBe("running");
+  const stopped = await realContext.request.post(`/api/workspaces/${realWorkspaceId}/stop`, { headers: { origin: harness().url } });
+  expect(stopped.status(), await stopped.text()).toBe(200);
+  await expect.poll(status, { timeout: 60_000 }).toBe("stopped");
+
+  // The default range: the last 7 days, today included.
+  await page.goto("/usage");
+  const report = await api<Report>(page, `/api/me/usage/report?from=${dayKey(-6)}&to=${dayKey(1)}`);
+  expect(report.history).toEqual([expect.objectContaining({ workspaceName: "e2e-usage-real", endReason: "stopped", cpus: 0.5, memoryGb: 1, gpus: 0 })]);
+  expect(report.totals.cpuHours).toBeGreaterThan(0);
+  await expectTotals(page, report.totals);
+  const history = page.getByRole("table", { name: "Each workspace's intervals in the range" });
+  await expect(history.getByRole("row").filter({ hasText: "e2e-usage-real" })).toContainText("stopped");
+  await page.getByRole("button", { name: "CPU-hours" }).click();
+  expect(await expectBarsMatch(page, report, "cpuHours")).toBe(1);
+  await expect(page.locator(`figure svg rect[data-day="${dayKey(0)}"][data-series="e2e-usage-real"]`)).toHaveAttribute("data-value", String(report.totals.cpuHours));
 });

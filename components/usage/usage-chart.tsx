@@ -7,7 +7,7 @@ import { CHART_HEIGHT, METRICS, type MetricKey } from "./usage-format";
 // Types only: a value imported from the chart module would put recharts back into the page's bundle.
 import type { ChartRow, ChartSeries } from "./stacked-usage-chart";
 
-// The chart with its measure tabs and legend. recharts comes in its own chunk, after the page; until then a
+// The chart with its measure buttons (one pressed at a time) and legend. recharts comes in its own chunk, after the page; until then a
 // placeholder of the chart's size keeps the page from jumping.
 const StackedUsageChart = dynamic(() => import("./stacked-usage-chart"), {
   ssr: false,
@@ -37,10 +37,10 @@ export function UsageChart({ stacked, groupNoun }: { stacked: Stacked; groupNoun
   const title = `${current.label} per day, stacked by ${groupNoun}`;
   return (
     <figure className="min-w-0">
-      <div role="tablist" aria-label="Measure" className="mb-3 flex flex-wrap gap-1">
+      <div role="group" aria-label="Measure" className="mb-3 flex flex-wrap gap-1">
         {METRICS.map((m) => (
-          <button key={m.key} type="button" role="tab" aria-selected={m.key === metric} onClick={() => setMetric(m.key)}
-            className="rounded-md border border-slate-300 px-2.5 py-1 text-sm text-slate-700 hover:bg-slate-50 aria-selected:border-brand-600 aria-selected:bg-brand-50 aria-selected:font-medium aria-selected:text-brand-700">
+          <button key={m.key} type="button" aria-pressed={m.key === metric} onClick={() => setMetric(m.key)}
+            className="rounded-md border border-slate-300 px-2.5 py-1 text-sm text-slate-700 hover:bg-slate-50 aria-pressed:border-brand-600 aria-pressed:bg-brand-50 aria-pressed:font-medium aria-pressed:text-brand-700">
             {m.label}
           </button>
         ))}
