@@ -9,6 +9,7 @@ const ADMIN_LINKS = [
   { href: "/admin/gpus", label: "GPUs" },
   { href: "/admin/images", label: "Images" },
   { href: "/admin/workspaces", label: "All workspaces" },
+  { href: "/admin/usage", label: "All usage" },
   { href: "/admin/audit", label: "Audit log" },
   { href: "/admin/settings", label: "Host settings" },
 ];
@@ -35,6 +36,7 @@ export function AppShell({ user, children }: { user: Caller; children: React.Rea
           <div className="order-3 -mx-2 flex w-full flex-wrap items-center gap-x-4 gap-y-1 text-sm lg:order-2 lg:mx-0 lg:w-auto">
             <nav aria-label="Main" className="flex flex-wrap gap-1">
               <NavLink href="/">My workspaces</NavLink>
+              <NavLink href="/usage">Usage</NavLink>
               <NavLink href="/settings">Settings</NavLink>
             </nav>
             {user.role === "admin" && (

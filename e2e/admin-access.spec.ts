@@ -1,7 +1,7 @@
 import { expect, test } from "./fixtures";
 import { createUser, saveScreenshot, signIn } from "./harness";
 
-const ADMIN_PAGES = ["/admin/quotas", "/admin/users", "/admin/gpus", "/admin/images", "/admin/workspaces", "/admin/audit", "/admin/settings"];
+const ADMIN_PAGES = ["/admin/quotas", "/admin/users", "/admin/gpus", "/admin/images", "/admin/workspaces", "/admin/usage", "/admin/audit", "/admin/settings"];
 
 test("a non-admin sees no admin navigation and gets the 403 page, with status 403, on every admin URL", async ({ page, request }, testInfo) => {
   const bob = await createUser(request, "bob");

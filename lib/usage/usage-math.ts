@@ -62,3 +62,78 @@ export function byDay(intervals: Interval[], from: Date, to: Date, now: Date): R
   }
   return rows;
 }
+
+/** One group's share of a day: a user (admin's chart) or a workspace (a user's own chart). */
+export type Part = { key: string; label: string } & Totals;
+export type StackedDay = Row & { parts: Part[] };
+export type Stacked = { days: StackedDay[]; series: { key: string; label: string }[] };
+
+/**
+ * The per-UTC-day x group matrix behind the stacked bars: one row per day of the range (empty days as zeros), each
+ * with its groups' parts (groups with nothing that day left out). `series` lists every group that has any use in
+ * the range, most GPU-hours first (then CPU-hours, then label), so colours and stacking order stay the same every day.
+ */
+export function stackedByDay<I extends Interval>(intervals: I[], group: (i: I) => { key: string; label: string }, from: Date, to: Date, now: Date): Stacked {
+  const days = byDay(intervals, from, to, now).map((d): StackedDay => ({ ...d, parts: [] }));
+  const firstDay = Math.floor(from.getTime() / DAY) * DAY;
+  const sums = new Map<string, Part>();
+  const cells = new Map<string, Part>();
+  for (const i of intervals) {
+    const g = group(i);
+    // Only the days the interval touches: a year's range of short intervals stays cheap.
+    const first = Math.max(0, Math.floor((i.startedAt.getTime() - firstDay) / DAY));
+    const last = Math.min(days.length - 1, Math.floor((Math.min((i.endedAt ?? now).getTime(), now.getTime()) - firstDay) / DAY));
+    for (let index = first; index <= last; index++) {
+      const dayFrom = new Date(Math.max(firstDay + index * DAY, from.getTime()));
+      const dayTo = new Date(Math.min(firstDay + (index + 1) * DAY, to.getTime()));
+      const ms = overlapMs(i, dayFrom, dayTo, now);
+      if (ms <= 0) continue;
+      const cellKey = `${index} ${g.key}`;
+      const cell = cells.get(cellKey) ?? { ...g, gpuHours: 0, cpuHours: 0, memoryGbHours: 0 };
+      add(cell, i, ms);
+      cells.set(cellKey, cell);
+      const sum = sums.get(g.key) ?? { ...g, gpuHours: 0, cpuHours: 0, memoryGbHours: 0 };
+      add(sum, i, ms);
+      sums.set(g.key, sum);
+    }
+  }
+  const series = [...sums.values()].sort((a, b) => b.gpuHours - a.gpuHours || b.cpuHours - a.cpuHours || a.label.localeCompare(b.label));
+  const order = new Map(series.map((s, n) => [s.key, n]));
+  for (const [cellKey, cell] of cells) {
+    days[Number(cellKey.slice(0, cellKey.indexOf(" ")))].parts.push({ key: cell.key, label: cell.label, ...rounded(cell) });
+  }
+  for (const day of days) day.parts.sort((a, b) => order.get(a.key)! - order.get(b.key)!);
+  return { days, series: series.map((s) => ({ key: s.key, label: s.label })) };
+}
+
+export const OTHERS_KEY = "others";
+
+/**
+ * The stacked days with at most `keep` series: the rest summed into one "Others" part, so a chart of 50 users stays
+ * readable. The day totals do not change.
+ */
+export function foldSeries(stacked: Stacked, keep: number): Stacked {
+  if (stacked.series.length <= keep) return stacked;
+  const kept = new Set(stacked.series.slice(0, keep).map((s) => s.key));
+  const days = stacked.days.map((day) => {
+    const rest = day.parts.filter((p) => !kept.has(p.key));
+    const parts = day.parts.filter((p) => kept.has(p.key));
+    if (rest.length > 0) {
+      const t = rest.reduce((s, p) => ({ gpuHours: s.gpuHours + p.gpuHours, cpuHours: s.cpuHours + p.cpuHours, memoryGbHours: s.memoryGbHours + p.memoryGbHours }), { gpuHours: 0, cpuHours: 0, memoryGbHours: 0 });
+      parts.push({ key: OTHERS_KEY, label: `${stacked.series.length - keep} others`, ...rounded(t) });
+    }
+    return { ...day, parts };
+  });
+  return { days, series: [...stacked.series.slice(0, keep), { key: OTHERS_KEY, label: `${stacked.series.length - keep} others` }] };
+}
+
+/** The `n` users with the most GPU-hours in the 7 days up to now (a rolling week, the same for every reader). */
+export function topUsers(intervals: Interval[], now: Date, n: number): { from: Date; to: Date; rows: Row[] } {
+  const from = new Date(now.getTime() - 7 * DAY);
+  return { from, to: now, rows: byUser(intervals, from, now, now).slice(0, n) };
+}
+
+/** Hours of one interval inside the range (for the history tables and the CSV). */
+export function intervalTotals(i: Interval, from: Date, to: Date, now: Date): Totals {
+  return totals([i], from, to, now);
+}
