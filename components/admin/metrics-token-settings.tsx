@@ -35,7 +35,7 @@ export function MetricsTokenSettings({ status, metricsUrl }: { status: Status; m
         Prometheus scrapes <code className="text-xs">{metricsUrl}</code> with a metrics token sent as{" "}
         <code className="text-xs">Authorization: Bearer &lt;token&gt;</code>. Without a token, metrics are off.
       </p>
-      <p className="mt-3 text-sm" role="status">
+      <p className="mt-3 text-sm">
         {status.enabled ? (
           <>Metrics are on, with the token <code className="font-mono text-xs">{status.prefix}…</code> made <LocalTime value={status.createdAt} />.</>
         ) : (
