@@ -1,9 +1,11 @@
 import { spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers/paths";
-import { seedLoginUser, type LoginUser } from "../helpers/proxy";
-import { JUPYTER_COMMAND, JUPYTER_IMAGE, callApi, isErrorBody, launchJupyterWorkspace, startGantry, type GantryEnv } from "../helpers/workspaces";
+import { jupyterMessage, seedLoginUser, type LoginUser } from "../helpers/proxy";
+import { JUPYTER_COMMAND, JUPYTER_IMAGE, callApi, isErrorBody, launchJupyterWorkspace, startGantry, waitFor, type GantryEnv } from "../helpers/workspaces";
+import { openWebSocket } from "../helpers/ws-client";
 
 // GET /metrics end to end: a real server, a real Jupyter container, the admin's metrics token through the settings
 // API, and every answer read by the Prometheus project's own text-format parser (prometheus_client.parser, Debian's
@@ -165,6 +167,9 @@ describe("what a launch, a request through the proxy and a stop leave in the met
   let running: Scrape;
   let after: Scrape;
   let workspace: { id: string; url: string };
+  let wsOpen: Scrape;
+  let wsGrowth: { to: number; from: number };
+  const WS_BYTES = 20_000;
 
   beforeAll(async () => {
     before = await scrape();
@@ -173,6 +178,26 @@ describe("what a launch, a request through the proxy and a stop leave in the met
     const res = await fetch(`${workspace.url}api/status`, { headers: { authorization: `token ${alice.token}` } });
     expect(res.status, await res.text()).toBe(200);
     running = await scrape();
+
+    // A kernel WebSocket through the proxy: 20 KB of code in, 20 KB of output back, counted while the socket is open.
+    const auth = { authorization: `token ${alice.token}` };
+    const kernel = await fetch(`${workspace.url}api/kernels`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: '{"name":"python3"}' });
+    expect(kernel.status).toBe(201);
+    const kernelId = ((await kernel.json()) as { id: string }).id;
+    const session = crypto.randomUUID();
+    const sock = await openWebSocket(`${workspace.url.replace("http", "ws")}api/kernels/${kernelId}/channels?session_id=${session}`, auth);
+    if (!sock.ok) throw new Error(`the kernel WebSocket was refused: ${JSON.stringify(sock)}`);
+    const afterKernel = await scrape();
+    const code = `x = "${"a".repeat(WS_BYTES)}"\nprint("b" * ${WS_BYTES})`;
+    const exec = jupyterMessage("execute_request", { code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false, stop_on_error: true }, session);
+    sock.sendText(JSON.stringify(exec));
+    await sock.waitFor("the 20 KB of output", (m) => m.text.includes('"stream"') && m.text.includes("b".repeat(1000)), 60_000);
+    const grew = (s: Scrape, direction: string) => value(s, "gantry_proxy_bytes_total", { direction }) - value(afterKernel, "gantry_proxy_bytes_total", { direction });
+    wsOpen = await waitFor("the open WebSocket's bytes in /metrics", () => scrape(), (s) => grew(s, "to_workspace") >= WS_BYTES && grew(s, "from_workspace") >= WS_BYTES, 20_000, 1000);
+    wsGrowth = { to: grew(wsOpen, "to_workspace"), from: grew(wsOpen, "from_workspace") };
+    sock.close();
+    await sock.closed;
+
     const stopped = await g.api(`/api/workspaces/${workspace.id}/stop`, { token: alice.token, method: "POST" });
     expect(stopped.status, stopped.text).toBe(200);
     expect(stopped.body.status).toBe("stopped");
@@ -213,6 +238,15 @@ describe("what a launch, a request through the proxy and a stop leave in the met
     }
     // The request and its answer at least: a request line and headers out, a JSON status and headers back.
     expect(value(running, "gantry_proxy_bytes_total", { direction: "from_workspace" }) - value(before, "gantry_proxy_bytes_total", { direction: "from_workspace" })).toBeGreaterThan(100);
+  });
+
+  it("an open kernel WebSocket's traffic is counted both ways while it is open", () => {
+    expect(wsGrowth.to).toBeGreaterThanOrEqual(WS_BYTES);
+    expect(wsGrowth.from).toBeGreaterThanOrEqual(WS_BYTES);
+    // Counted once: not several times over (a socket counted per sweep adds only what is new).
+    expect(wsGrowth.to).toBeLessThan(WS_BYTES * 3);
+    expect(wsGrowth.from).toBeLessThan(WS_BYTES * 3);
+    expect(value(after, "gantry_proxy_bytes_total", { direction: "to_workspace" })).toBeGreaterThanOrEqual(value(wsOpen, "gantry_proxy_bytes_total", { direction: "to_workspace" }));
   });
 
   it("request durations are labelled by route template only: no workspace id, no raw path", () => {
