@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../helpers/paths";
 import { jupyterMessage, seedLoginUser, type LoginUser } from "../helpers/proxy";
-import { JUPYTER_COMMAND, JUPYTER_IMAGE, callApi, isErrorBody, launchJupyterWorkspace, startGantry, waitFor, type GantryEnv } from "../helpers/workspaces";
+import { QUICK_STOP_COMMAND } from "../helpers/gantry-api";
+import { BUSYBOX_IMAGE, JUPYTER_COMMAND, JUPYTER_IMAGE, callApi, isErrorBody, launchJupyterWorkspace, startGantry, waitFor, type GantryEnv } from "../helpers/workspaces";
 import { openWebSocket } from "../helpers/ws-client";
 
 // GET /metrics end to end: a real server, a real Jupyter container, the admin's metrics token through the settings
@@ -276,6 +277,23 @@ describe("what a launch, a request through the proxy and a stop leave in the met
     expect(labels.some((l) => l.route === "unmatched" && l.method === "GET" && l.code === String(page.status)), seen).toBe(true);
     expect(labels.some((l) => l.route === "/api/health" && l.method === "other" && l.code === String(odd.status)), seen).toBe(true);
     expect(s.text).not.toContain(workspace.id);
+  });
+});
+
+describe("GPUs", () => {
+  it("gantry_gpus_allocated follows the GPUs a workspace holds, as GET /api/admin/gpus shows them", async () => {
+    const imageId = await g.addImage({ name: "busybox", ref: BUSYBOX_IMAGE, command: QUICK_STOP_COMMAND });
+    const held = async () => (await g.api<{ workspaceId: string | null }[]>("/api/admin/gpus", { token: g.adminToken })).body.filter((x) => x.workspaceId).length;
+    const launched = await g.api("/api/workspaces", { token: alice.token, json: { name: "gpu", imageId, gpus: 1, memoryGb: 0.5, cpus: 0.5 } });
+    expect(launched.status, launched.text).toBe(201);
+    const running = await scrape();
+    expect(await held()).toBe(1);
+    expect(value(running, "gantry_gpus_allocated")).toBe(1);
+    expect(value(running, "gantry_gpus_total")).toBeGreaterThanOrEqual(1);
+    const stopped = await g.api(`/api/workspaces/${launched.body.id}/stop`, { token: alice.token, method: "POST" });
+    expect(stopped.status, stopped.text).toBe(200);
+    expect(await held()).toBe(0);
+    expect(value(await scrape(), "gantry_gpus_allocated")).toBe(0);
   });
 });
 
