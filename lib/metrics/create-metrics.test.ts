@@ -58,6 +58,13 @@ describe("the per-GPU gauges", () => {
     m.setGpuSampleSource(null);
     get = await scrape(m);
     expect(get("gantry_gpu_utilization_percent")).toEqual([]);
+    // A sampler that throws leaves the GPU gauges empty; the rest of the scrape answers.
+    m.setGpuSampleSource(() => {
+      throw new Error("sampler died");
+    });
+    get = await scrape(m);
+    expect(get("gantry_gpu_utilization_percent")).toEqual([]);
+    expect(get("gantry_total_users")[0].value).toBe(7);
   });
 });
 

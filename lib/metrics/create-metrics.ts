@@ -93,7 +93,15 @@ export function createMetrics(opts: { readState: () => Promise<StateCounts>; def
     },
   });
 
-  // Per-GPU telemetry: read from the sampler's latest values at scrape time; absent when there is no sampler.
+  // Per-GPU telemetry: read from the sampler's latest values at scrape time; absent when there is no sampler, or when
+  // it fails (the rest of the scrape still answers).
+  const readSamples = (): GpuSample[] => {
+    try {
+      return gpuSource?.() ?? [];
+    } catch {
+      return [];
+    }
+  };
   const gpuGauge = (name: string, help: string, value: (s: GpuSample) => number | null) =>
     new Gauge({
       name,
@@ -103,7 +111,7 @@ export function createMetrics(opts: { readState: () => Promise<StateCounts>; def
       collect() {
         // A GPU that went from the inventory (or a reading that went) must not linger with its last value.
         this.reset();
-        for (const s of gpuSource?.() ?? []) {
+        for (const s of readSamples()) {
           const v = value(s);
           if (v !== null && Number.isFinite(v)) this.set({ gpu: String(s.index), uuid: s.uuid }, v);
         }

@@ -1,4 +1,5 @@
 import { db } from "../db/client";
+import { log } from "../log";
 import type { Action } from "../workspaces/lifecycle";
 import { createMetrics, type GpuSampleSource, type IdleStopReason, type Metrics, type Outcome, type StateCounts } from "./create-metrics";
 
@@ -27,6 +28,15 @@ function metrics(): Metrics {
   return g[key];
 }
 
+/** Counting must never change what it counts: a metrics failure is logged, and the lifecycle or request goes on. */
+function safely(what: string, fn: (m: Metrics) => void): void {
+  try {
+    fn(metrics());
+  } catch (e) {
+    log.warn("could not update a metric", { metric: what, error: e });
+  }
+}
+
 /** The text exposition format for GET /metrics. */
 export function renderMetrics(): Promise<{ contentType: string; body: string }> {
   return metrics().render();
@@ -34,22 +44,22 @@ export function renderMetrics(): Promise<{ contentType: string; body: string }> 
 
 /** How long a lifecycle action took (the runner calls this for every action it runs). */
 export function observeAction(action: Action, outcome: Outcome, seconds: number): void {
-  metrics().observeAction(action, outcome, seconds);
+  safely("workspace action duration", (m) => m.observeAction(action, outcome, seconds));
 }
 
 /** The idle culler calls this for each workspace it stops: "idle" (no use for the idle timeout) or "budget" (GPU-hours spent). */
 export function countIdleStop(reason: IdleStopReason): void {
-  metrics().countIdleStop(reason);
+  safely("idle stops", (m) => m.countIdleStop(reason));
 }
 
 /** One finished dashboard/API request; `route` must be a template (lib/metrics/route-template.ts), never a raw path. */
 export function observeRequest(labels: { method: string; route: string; code: string }, seconds: number): void {
-  metrics().observeRequest(labels, seconds);
+  safely("request duration", (m) => m.observeRequest(labels, seconds));
 }
 
 /** Bytes the proxy exchanged with workspaces since the last count. */
 export function countProxyBytes(toWorkspace: number, fromWorkspace: number): void {
-  metrics().countProxyBytes(toWorkspace, fromWorkspace);
+  safely("proxy bytes", (m) => m.countProxyBytes(toWorkspace, fromWorkspace));
 }
 
 /** Where the per-GPU gauges read their values at scrape time: the telemetry sampler registers its latest samples. */
