@@ -13,6 +13,8 @@ import { sharedHostWarning } from "./lib/proxy/workspace-origin";
 import { lingerBeforeClose } from "./lib/http/linger";
 import { createTerminalServer, isTerminalUpgrade } from "./lib/terminal/terminal-server";
 import { startSshGateway, type SshGateway } from "./lib/ssh/ssh-gateway";
+import { loadRouteTemplates } from "./lib/metrics/route-template";
+import { timeRequest } from "./lib/metrics/request-metrics";
 
 const dev = process.argv.includes("--dev");
 
@@ -36,8 +38,11 @@ async function main(): Promise<void> {
   const app = next({ dev, dir: process.cwd(), httpServer: http.createServer() });
   await app.prepare();
   const handle = app.getRequestHandler();
+  // The route templates the request-duration metric is labelled with (never a raw path).
+  const routes = loadRouteTemplates(process.cwd(), { dev });
 
   const server = http.createServer((req, res) => {
+    timeRequest(req, res, routes);
     // Only the socket knows the peer; no client-sent value of this header survives.
     req.headers[REMOTE_ADDR_HEADER] = req.socket.remoteAddress ?? "unknown";
     handle(req, res).catch((e) => {

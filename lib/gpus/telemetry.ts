@@ -4,6 +4,7 @@ import { config } from "../config";
 import { db } from "../db/client";
 import { log } from "../log";
 import { publish } from "../events/bus";
+import { setGpuSampleSource } from "../metrics/metrics";
 import { parseTelemetryLine, telemetryArgs, type GpuReading } from "./parse-telemetry";
 import { foldIntoHours, HOURS_KEPT_MS, MinuteBuckets, MINUTES_KEPT_MS, periodStart, HOUR_S, type Holder, type SampleRow } from "./telemetry-buckets";
 
@@ -130,6 +131,8 @@ export function startTelemetry(): () => void {
     setStatus("off", "GPU telemetry is turned off (GANTRY_TELEMETRY_INTERVAL_MS=0).");
     return () => {};
   }
+  // The per-GPU gauges of /metrics read the same fresh readings the dashboards get.
+  setGpuSampleSource(() => latestGpuSamples());
   const path = config.nvidiaSmi;
   let stopped = false;
   let child: ChildProcess | null = null;
@@ -217,6 +220,7 @@ export function startTelemetry(): () => void {
 
   return () => {
     stopped = true;
+    setGpuSampleSource(null);
     clearInterval(ticker);
     clearTimeout(restartTimer);
     child?.kill("SIGTERM");

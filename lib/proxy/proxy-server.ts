@@ -1,4 +1,5 @@
 import http from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { createProxyServer } from "http-proxy-3";
 import { config } from "../config";
@@ -11,6 +12,7 @@ import { db } from "../db/client";
 import { mayChangeAccess, subscribe } from "../events/bus";
 import { safeWorkspacePath } from "./safe-workspace-path";
 import { onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
+import { countUpstreamSocket } from "../metrics/proxy-bytes";
 
 // The workspace proxy, on an origin of its own: a workspace's HTML and JavaScript never run on the dashboard's
 // origin. It authenticates with its own per-workspace cookie (obtained through a grant from the dashboard),
@@ -195,7 +197,22 @@ export function createWorkspaceProxy() {
   });
 
   const proxy = createProxyServer({ ws: true, xfwd: false, proxyTimeout: 0, selfHandleResponse: true });
-  proxy.on("proxyRes", (proxyRes, req, res) => relayResponse(proxyRes, req, res as http.ServerResponse));
+  proxy.on("proxyRes", (proxyRes, req, res) => {
+    // Bytes to and from the workspace (gantry_proxy_bytes_total): counted off the socket once the response is in. The
+    // socket is taken now: Node detaches a kept-alive socket from the response before other "end" listeners run.
+    const upstream = proxyRes.socket as Socket | null;
+    if (upstream) proxyRes.once("end", () => countUpstreamSocket(upstream));
+    relayResponse(proxyRes, req, res as http.ServerResponse);
+  });
+  proxy.on("proxyReq", (_proxyReq, _req, _res, _options, socket) => countUpstreamSocket(socket as Socket));
+  // Open WebSockets to workspaces, counted every few seconds (with the sweep below) and when they close.
+  const upstreamSockets = new Set<Socket>();
+  proxy.on("open", (proxySocket) => {
+    const socket = proxySocket as Socket;
+    countUpstreamSocket(socket);
+    upstreamSockets.add(socket);
+    socket.once("close", () => upstreamSockets.delete(socket));
+  });
   // A WebSocket's 101 answer is written by http-proxy itself: its headers are filtered before that listener runs.
   proxy.on("proxyReqWs", (proxyReq, req) => {
     proxyReq.prependListener("upgrade", (proxyRes: http.IncomingMessage) => {
@@ -220,7 +237,10 @@ export function createWorkspaceProxy() {
     })().finally(() => (recheck = null));
     return recheck;
   }
-  const sweep = setInterval(() => void recheckSockets(), SOCKET_RECHECK_MS);
+  const sweep = setInterval(() => {
+    void recheckSockets();
+    for (const socket of upstreamSockets) countUpstreamSocket(socket);
+  }, SOCKET_RECHECK_MS);
   sweep.unref();
   proxy.on("error", (err, req, res) => {
     log.warn("proxy upstream error", { error: err });

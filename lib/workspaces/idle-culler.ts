@@ -12,6 +12,7 @@ import { readKernelActivity } from "./kernel-activity";
 import { notifyWorkspace } from "./notify";
 import { runAction } from "./run-action";
 import { postWebhook } from "./idle-webhook";
+import { countIdleStop } from "../metrics/metrics";
 
 // The idle culler: every running workspace whose timeout is on (the admin's, or its image's own) is checked a few
 // times a minute. Idle means, for the whole window: no proxy traffic, no terminal or SSH session, no kernel busy or
@@ -138,7 +139,7 @@ async function stopIdle(ws: Row, idleMs: number, settings: IdleCullingSettings):
     if (isApiError(e) && (e.code === "not_found" || e.code === "conflict")) return;
     throw e;
   }
-  culled.count++;
+  countIdleStop("idle");
   log.info("idle workspace stopped", { workspaceId: ws.id, idleMinutes: idleMin });
   postWebhook(settings.webhookUrl, {
     event: "idle-stop",
@@ -147,9 +148,6 @@ async function stopIdle(ws: Row, idleMs: number, settings: IdleCullingSettings):
     user: { id: ws.userId, email: ws.user.email },
   });
 }
-
-/** Idle stops since the process started (for the metrics). */
-export const culled = { count: 0 };
 
 /** One pass over every running workspace. Exported for tests and the bench. */
 export async function checkIdleWorkspaces(): Promise<void> {

@@ -5,6 +5,7 @@ import { recordAudit, type Actor } from "../audit/record-audit";
 import { backend } from "../backend/backend";
 import { describeFailure, engineUnavailable } from "../backend/errors";
 import { log } from "../log";
+import { observeAction } from "../metrics/metrics";
 import { hostCapacity } from "../quotas/host-capacity";
 import { allocateGpus, checkAndPickResources } from "../quotas/reserve-resources";
 import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type Action, type WorkspaceStatus } from "./lifecycle";
@@ -233,10 +234,14 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
   };
 
   let view: WorkspaceView | null;
+  // Every action's duration, from holding the claim to its final status or rollback (gantry_workspace_*_duration_seconds).
+  const started = performance.now();
+  let succeeded = false;
   try {
     try {
       const outcome = await opts.work(ctx);
       view = await finish(ws, claim, outcome, opts, gpuUuids);
+      succeeded = true;
     } catch (e) {
       const cancel = e instanceof ActionCancelled ? e : controller.signal.aborted ? new ActionCancelled("cancelled") : null;
       // Translated once, here: the status message, the answer and the log line share one reference.
@@ -262,6 +267,7 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
     // The lease is renewed until the very last write, and the claim stays known as live in this process until then.
     clearInterval(timer);
     liveClaims().delete(claim.id);
+    observeAction(claim.action, succeeded ? "success" : "failure", (performance.now() - started) / 1000);
   }
   opts.after?.();
   return view;

@@ -2,8 +2,9 @@
 # Installs the Debian packages that CI and the integration tests need:
 # a Docker engine, Chromium for Playwright, debootstrap (offline base image),
 # Debian's docker-registry (local pull tests), iptables (dockerd networking), the OpenSSH
-# client (ssh, scp, sftp against the SSH gateway) and a Jupyter client (python3-requests and
-# python3-websocket: the REST + kernel WebSocket client with a Gantry API token).
+# client (ssh, scp, sftp against the SSH gateway), a Jupyter client (python3-requests and
+# python3-websocket: the REST + kernel WebSocket client with a Gantry API token) and the Prometheus project's
+# text-format parser (python3-prometheus-client: the metrics test reads GET /metrics with it).
 # Idempotent: returns in well under a second when everything is installed.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ log() { echo "[install-prereqs] $*"; }
 die() { echo "[install-prereqs] ERROR: $*" >&2; exit 1; }
 
 # Recommends are installed too: that is the combination tried on these machines.
-PACKAGES=(docker.io chromium debootstrap docker-registry iptables ca-certificates curl openssh-client python3-requests python3-websocket)
+PACKAGES=(docker.io chromium debootstrap docker-registry iptables ca-certificates curl openssh-client python3-requests python3-websocket python3-prometheus-client)
 
 is_installed() {
   [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = "installed" ]

@@ -27,7 +27,7 @@ const ROUTES = discoverRoutes();
 /** The only routes anyone may call: health, and the catch-all that answers unknown API paths with a JSON 404. */
 const PUBLIC_ALLOWED = new Set(["GET /api/health", "* /api/[...slug]"]);
 /** Routes outside app/api that do their own authentication (checked for behaviour below). */
-const OWN_AUTH_ALLOWED = new Set(["GET /open/[id]"]);
+const OWN_AUTH_ALLOWED = new Set(["GET /open/[id]", "GET /metrics"]);
 const NEXT_AUTH = "/api/auth/[...nextauth]";
 const STATE_CHANGING = new Set<HttpMethod>(["POST", "PUT", "PATCH", "DELETE"]);
 const CALLABLE: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -232,12 +232,22 @@ describe("no credentials", () => {
   });
 
   it("the own-auth route /open/[id] sends an anonymous caller to the login page and hands out no grant", async () => {
-    for (const c of calls((c) => OWN_AUTH_ALLOWED.has(label(c)))) {
+    for (const c of calls((c) => label(c) === "GET /open/[id]")) {
       const res = await env.req(urlOf(c), { method: c.exp.method });
       expect([302, 303, 307, 308], res.text).toContain(res.status);
       const location = new URL(res.headers.get("location") ?? "", env.url);
       expect(location.pathname).toBe("/login");
       expect(location.toString()).not.toMatch(/grant=/);
+    }
+  });
+
+  it("the own-auth route /metrics (its own bearer token, none made here) serves nothing to any credentials", async () => {
+    expect(calls((c) => label(c) === "GET /metrics").length).toBe(1);
+    const creds: { token?: string; cookie?: string }[] = [{}, { token: `gnm_${rand(43)}` }, { token: victim.token }, { token: env.admin.token }];
+    for (const c of creds) {
+      const res = await env.req("/metrics", c);
+      expectErrorShape(res, 404, "not_found");
+      expect(res.text).not.toMatch(/gantry_/);
     }
   });
 
@@ -424,6 +434,7 @@ function sampleBody(c: Call): Record<string, unknown> | null {
     "POST /api/admin/images": () => ({ name: `bad-${rand()}`, ref: BUSYBOX_IMAGE, description: "d", command: "sleep 1000", port: 8888, cudaVersion: "12.1" }),
     "PATCH /api/admin/images/[id]": () => ({ name: `bad-${rand()}`, ref: BUSYBOX_IMAGE, description: "d", command: "sleep 1000", port: 8888, cudaVersion: "12.1" }),
     "POST /api/admin/gpus/refresh": () => ({}),
+    "POST /api/admin/settings/metrics-token": () => ({}),
   };
   return table[label(c)]?.() ?? null;
 }
