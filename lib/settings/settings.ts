@@ -19,8 +19,8 @@ export const idleCullingFields = z.strictObject({
   timeoutMinutes: z.number().int().min(0).max(43_200),
   /** How long before the stop its owner is warned (a banner with "Keep running", and the webhook). */
   warningMinutes: z.number().int().min(1).max(1440),
-  /** A GPU at or above this utilisation (percent) is in use, whatever else is quiet. */
-  gpuThresholdPercent: z.number().min(0).max(100),
+  /** A GPU at or above this utilisation (whole percent, as nvidia-smi reports it) is in use, whatever else is quiet. */
+  gpuThresholdPercent: z.number().int().min(0).max(100),
   /** How many times an owner may press "Keep running" without using the workspace in between. */
   maxSnoozes: z.number().int().min(0).max(100),
   /** Warnings and stops are posted here as Slack-compatible JSON ({ "text": … }); null for none. */

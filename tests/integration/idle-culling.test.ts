@@ -151,6 +151,11 @@ describe("idle culling", () => {
     expect(stopped.body.gpuDevices).toEqual([]);
     const gpus = await g.api("/api/admin/gpus", { token: g.adminToken });
     expect(gpus.body.find((x: any) => x.uuid === idle.gpuUuid).workspaceId).toBeNull();
+    // Counted for Prometheus.
+    const made = await g.api("/api/admin/settings/metrics-token", { method: "POST", token: g.adminToken });
+    expect(made.status, made.text).toBe(201);
+    const metrics = await (await fetch(`${g.url}/metrics`, { headers: { authorization: `Bearer ${made.body.token}` } })).text();
+    expect(metrics).toMatch(/^gantry_idle_stops_total\{reason="idle"\} 1$/m);
   }, 60_000);
 
   it("audits the warnings and the stop as system:idle-culler, and the ledger's interval ends with 'idle'", async () => {

@@ -161,6 +161,19 @@ describe("turning metrics on and off", () => {
     expect(value(s, "gantry_gpus_total")).toBe(gpus.body.length);
     expect(value(s, "gantry_gpus_allocated")).toBe(0);
   });
+
+  it("per-GPU gauges carry the telemetry sampler's readings, labelled by index and UUID only", async () => {
+    const view = await waitFor("live telemetry", () => g.api("/api/admin/gpus/telemetry", { token: g.adminToken }), (r) => r.body?.live?.length > 0, 15_000, 200);
+    const s = await scrape();
+    for (const live of view.body.live) {
+      const labels = { gpu: String(live.index), uuid: live.uuid };
+      expect(value(s, "gantry_gpu_memory_total_bytes", labels)).toBe(live.memoryTotalMb * 1024 * 1024);
+      expect(value(s, "gantry_gpu_utilization_percent", labels)).toBeGreaterThanOrEqual(0);
+      expect(value(s, "gantry_gpu_temperature_celsius", labels)).toBeGreaterThan(0);
+    }
+    const gpuSeries = s.samples.filter((m) => m.name.startsWith("gantry_gpu_utilization"));
+    expect(gpuSeries.map((m) => Object.keys(m.labels).sort())).toEqual(view.body.live.map(() => ["gpu", "uuid"]));
+  });
 });
 
 describe("what a launch, a request through the proxy and a stop leave in the metrics", () => {
