@@ -6,7 +6,7 @@ import type { LaunchLimits } from "@/components/workspaces/launch-form";
 import { requirePageUser } from "@/lib/auth/page-guard";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { listImages } from "@/lib/images/catalog";
-import { quotaOf, usageOf } from "@/lib/quotas/quota-usage";
+import { budgetOf, quotaOf, usageOf } from "@/lib/quotas/quota-usage";
 import { hostCapacity } from "@/lib/quotas/host-capacity";
 import { hostRemaining } from "@/lib/quotas/quota-math";
 import { listGpus } from "@/lib/gpus/list-gpus";
@@ -39,13 +39,15 @@ export default async function HomePage() {
     usageOf(user.id),
     hostLeft(),
   ]);
+  const budget = await budgetOf(user.id, quota);
+  const budgetUsedUp = budget !== null && budget.left <= 0;
   const quotaLeft = {
     gpus: Math.max(0, quota.maxGpus - usage.gpus),
     memoryGb: Math.max(0, quota.maxMemoryGb - usage.memoryGb),
     cpus: Math.max(0, quota.maxCpus - usage.cpus),
   };
   const limits: LaunchLimits = {
-    gpus: { max: Math.min(quotaLeft.gpus, host.gpusFree), quotaLeft: quotaLeft.gpus, hostFree: host.gpusFree },
+    gpus: { max: budgetUsedUp ? 0 : Math.min(quotaLeft.gpus, host.gpusFree), quotaLeft: quotaLeft.gpus, hostFree: host.gpusFree },
     memoryGb: {
       max: Math.min(quotaLeft.memoryGb, host.remaining?.memoryGb ?? quotaLeft.memoryGb),
       quotaLeft: quotaLeft.memoryGb,
@@ -53,6 +55,7 @@ export default async function HomePage() {
     },
     cpus: { max: Math.min(quotaLeft.cpus, host.remaining?.cpus ?? quotaLeft.cpus), quotaLeft: quotaLeft.cpus, hostLeft: host.remaining?.cpus ?? null },
     workspacesLeft: Math.max(0, quota.maxWorkspaces - usage.workspaces),
+    budget: budget && { left: budget.left, budget: budget.budget, period: budget.period, resetsAt: budget.resetsAt.toISOString() },
   };
   return (
     <AppShell user={user}>

@@ -4,6 +4,7 @@ import { apiRequest } from "../api-request";
 import { alertClass, cardClass, inputClass, labelClass, primaryButton } from "../form-styles";
 import { QUOTA_FIELDS, QUOTA_LABELS, type QuotaValues } from "./quota-fields";
 import { useQuotaForm } from "./use-quota-form";
+import { BudgetFields } from "./budget-fields";
 
 export function DefaultQuotaForm({ quota }: { quota: QuotaValues }) {
   const { draft, edit, busy, error, invalid, saved, onSubmit } = useQuotaForm(
@@ -33,6 +34,10 @@ export function DefaultQuotaForm({ quota }: { quota: QuotaValues }) {
                 onChange={(e) => edit(f.key, e.target.value)} className={inputClass} />
             </div>
           ))}
+          <div className="col-span-2">
+            <span className={labelClass}>GPU-hour budget</span>
+            <BudgetFields draft={draft} edit={edit} invalid={invalid} idPrefix="default" labelSuffix=" (default)" inputClass={inputClass} describedBy={error ? "default-quota-error" : undefined} />
+          </div>
         </div>
         {error && <p id="default-quota-error" role="alert" className={`mt-3 ${alertClass}`}>{error}</p>}
         <div className="mt-4 flex items-center gap-3">

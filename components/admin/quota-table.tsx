@@ -6,6 +6,7 @@ import { alertClass, primaryButton, tdClass } from "../form-styles";
 import { DataTable } from "../data-table";
 import { QUOTA_FIELDS, QUOTA_LABELS, type QuotaValues } from "./quota-fields";
 import { useQuotaForm } from "./use-quota-form";
+import { BudgetFields } from "./budget-fields";
 
 export type QuotaUser = {
   id: string;
@@ -15,6 +16,8 @@ export type QuotaUser = {
   disabled: boolean;
   quota: QuotaValues;
   usage: { gpus: number; memoryGb: number; cpus: number; workspaces: number };
+  /** GPU-hours used in the budget's current period, when the quota has a budget. */
+  budgetUsed: number | null;
 };
 
 const cellInput =
@@ -63,6 +66,12 @@ function QuotaRow({ user }: { user: QuotaUser }) {
             </td>
           );
         })}
+        <td className={tdClass}>
+          <BudgetFields draft={draft} edit={edit} invalid={invalid} idPrefix={formId} labelSuffix={` for ${user.email}`} inputClass={cellInput} describedBy={`${formId}-budget-use`} />
+          <span id={`${formId}-budget-use`} className="mt-1 block text-xs tabular-nums text-slate-500">
+            {user.budgetUsed === null ? "No budget" : `${formatNumber(Math.round(user.budgetUsed * 100) / 100)} used this ${user.quota.budgetPeriod}`}
+          </span>
+        </td>
         <td className={`${tdClass} whitespace-nowrap`}>
           <form id={formId} onSubmit={onSubmit} noValidate className="flex items-center gap-2">
             <button type="submit" disabled={busy} aria-label={`Save quota for ${user.email}`} className={`${primaryButton} !py-1.5`}>
@@ -74,7 +83,7 @@ function QuotaRow({ user }: { user: QuotaUser }) {
       </tr>
       {error && (
         <tr>
-          <td colSpan={QUOTA_FIELDS.length + 2} className="px-3 pb-3">
+          <td colSpan={QUOTA_FIELDS.length + 3} className="px-3 pb-3">
             <p id={errorId} role="alert" className={alertClass}>{user.email}: {error}</p>
           </td>
         </tr>
@@ -85,7 +94,7 @@ function QuotaRow({ user }: { user: QuotaUser }) {
 
 export function QuotaTable({ users }: { users: QuotaUser[] }) {
   return (
-    <DataTable caption="Quota and current use per user" columns={[{ label: "User", className: "sticky left-0 z-10 bg-slate-50" }, ...QUOTA_FIELDS.map((f) => f.label), { label: "Save", hidden: true }]}>
+    <DataTable caption="Quota and current use per user" columns={[{ label: "User", className: "sticky left-0 z-10 bg-slate-50" }, ...QUOTA_FIELDS.map((f) => f.label), "GPU-hour budget", { label: "Save", hidden: true }]}>
       {users.map((u) => (
         <QuotaRow key={u.id} user={u} />
       ))}

@@ -41,7 +41,7 @@ export function useQuotaForm(initial: QuotaValues, save: (values: QuotaValues) =
     router.refresh();
   }
 
-  function edit(key: QuotaKey, value: string) {
+  function edit(key: QuotaKey | "budgetPeriod", value: string) {
     setSaved(false);
     setDraft((d) => ({ ...d, [key]: value }));
   }

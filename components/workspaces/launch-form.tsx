@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { apiRequest } from "../api-request";
+import { LocalTime } from "../local-time";
 import { formatNumber } from "../format";
 import type { WorkspaceItem } from "./workspace-item";
 
@@ -13,6 +14,8 @@ export type LaunchLimits = {
   memoryGb: { max: number; quotaLeft: number; hostLeft: number | null };
   cpus: { max: number; quotaLeft: number; hostLeft: number | null };
   workspacesLeft: number;
+  /** The GPU-hour budget's state this period, when the quota has one (no GPUs once it is used up). */
+  budget: { left: number; budget: number; period: "week" | "month"; resetsAt: string } | null;
 };
 
 const LABELS = { name: "Name", imageId: "Image", gpus: "GPUs", memoryGb: "Memory (GB)", cpus: "CPUs" };
@@ -141,6 +144,12 @@ export function LaunchForm({ images, limits, onLaunched }: { images: CatalogImag
         <li id="launch-gpus-hint">GPUs: up to {limits.gpus.max} ({hint(limits.gpus.quotaLeft, limits.gpus.hostFree, "")})</li>
         <li id="launch-memory-hint">Memory: up to {formatNumber(limits.memoryGb.max)} GB ({hint(limits.memoryGb.quotaLeft, limits.memoryGb.hostLeft, " GB")})</li>
         <li id="launch-cpus-hint">CPUs: up to {formatNumber(limits.cpus.max)} ({hint(limits.cpus.quotaLeft, limits.cpus.hostLeft, "")})</li>
+        {limits.budget && (
+          <li id="launch-budget-hint">
+            GPU-hours: {formatNumber(Math.floor(limits.budget.left * 100) / 100)} of {formatNumber(limits.budget.budget)} left this {limits.budget.period}
+            {limits.budget.left <= 0 && <> (used up; GPUs again from <LocalTime value={limits.budget.resetsAt} />)</>}
+          </li>
+        )}
       </ul>
       {limits.workspacesLeft <= 0 && (
         <p id="launch-full" className="rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-800">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type Quota, type Usage } from "./quota-math";
+import { budgetPeriodEnd, budgetPeriodStart, budgetProblem, budgetStatus, capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type Quota, type Usage } from "./quota-math";
 
 const QUOTA: Quota = { maxGpus: 2, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3 };
 const IDLE: Usage = { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 };
@@ -135,5 +135,39 @@ describe("pickGpus", () => {
     expect(new Set(picked).size).toBe(4);
     expect(picked).toEqual(["GPU-b", "GPU-a", "GPU-c", "GPU-d"]);
     expect(input).toEqual(free);
+  });
+});
+
+describe("GPU-hour budgets", () => {
+  const now = new Date("2026-12-02T12:00:00Z"); // a Wednesday
+  it("weeks start on Monday 00:00 UTC, months on the 1st", () => {
+    expect(budgetPeriodStart("week", now).toISOString()).toBe("2026-11-30T00:00:00.000Z");
+    expect(budgetPeriodEnd("week", now).toISOString()).toBe("2026-12-07T00:00:00.000Z");
+    expect(budgetPeriodStart("month", now).toISOString()).toBe("2026-12-01T00:00:00.000Z");
+    expect(budgetPeriodEnd("month", new Date("2026-12-31T23:59:59Z")).toISOString()).toBe("2027-01-01T00:00:00.000Z");
+    expect(budgetPeriodStart("week", new Date("2026-11-30T00:00:00Z")).toISOString()).toBe("2026-11-30T00:00:00.000Z");
+    expect(budgetPeriodStart("week", new Date("2026-12-06T23:59:59Z")).toISOString()).toBe("2026-11-30T00:00:00.000Z");
+  });
+
+  it("counts GPU-hours inside the period only, open intervals up to now", () => {
+    const s = budgetStatus(
+      10,
+      "week",
+      [
+        { gpus: 2, startedAt: new Date("2026-11-29T22:00:00Z"), endedAt: new Date("2026-11-30T01:00:00Z") }, // 1 h inside, x2
+        { gpus: 1, startedAt: new Date("2026-12-02T09:00:00Z"), endedAt: null }, // 3 h so far
+        { gpus: 0, startedAt: new Date("2026-12-01T00:00:00Z"), endedAt: null },
+      ],
+      now,
+    );
+    expect(s.used).toBeCloseTo(5, 6);
+    expect(s.left).toBeCloseTo(5, 6);
+  });
+
+  it("refuses a GPU launch once nothing is left, never a CPU-only one", () => {
+    const spent = budgetStatus(2, "week", [{ gpus: 1, startedAt: new Date("2026-12-02T09:00:00Z"), endedAt: new Date("2026-12-02T11:00:00Z") }], now);
+    expect(budgetProblem(spent, 1)).toBe("GPU-hour budget: 2.0 of 2.0 GPU-hours used this week; it starts again 2026-12-07 00:00 UTC");
+    expect(budgetProblem(spent, 0)).toBeNull();
+    expect(budgetProblem(budgetStatus(3, "week", [], now), 1)).toBeNull();
   });
 });

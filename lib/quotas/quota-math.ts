@@ -57,3 +57,45 @@ export function pickGpus(free: { uuid: string; index: number }[], count: number,
 export function sumUsage(rows: { gpus: number; memoryGb: number; cpus: number }[]): { gpus: number; memoryGb: number; cpus: number } {
   return rows.reduce((acc, r) => ({ gpus: acc.gpus + r.gpus, memoryGb: acc.memoryGb + r.memoryGb, cpus: acc.cpus + r.cpus }), { gpus: 0, memoryGb: 0, cpus: 0 });
 }
+
+// GPU-hour budgets: a user may use so many GPU-hours per UTC calendar week (from Monday 00:00) or month.
+
+export type BudgetPeriod = "week" | "month";
+export type BudgetInterval = { gpus: number; startedAt: Date; endedAt: Date | null };
+export type BudgetStatus = { budget: number; period: BudgetPeriod; used: number; left: number; from: Date; resetsAt: Date };
+
+export function budgetPeriodStart(period: BudgetPeriod, now: Date): Date {
+  if (period === "month") return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const day = (now.getUTCDay() + 6) % 7; // Monday = 0
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() - day));
+}
+
+export function budgetPeriodEnd(period: BudgetPeriod, now: Date): Date {
+  const from = budgetPeriodStart(period, now);
+  return period === "month"
+    ? new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1))
+    : new Date(from.getTime() + 7 * 86_400_000);
+}
+
+/** GPU-hours the intervals used within the period so far (an open interval counts up to now), unrounded. */
+export function budgetStatus(budget: number, period: BudgetPeriod, intervals: BudgetInterval[], now: Date): BudgetStatus {
+  const from = budgetPeriodStart(period, now);
+  let ms = 0;
+  for (const i of intervals) {
+    const start = Math.max(i.startedAt.getTime(), from.getTime());
+    const end = Math.min(i.endedAt?.getTime() ?? now.getTime(), now.getTime());
+    if (end > start) ms += i.gpus * (end - start);
+  }
+  const used = ms / 3_600_000;
+  return { budget, period, used, left: Math.max(0, budget - used), from, resetsAt: budgetPeriodEnd(period, now) };
+}
+
+export function fmtHours(h: number): string {
+  return h >= 10 ? h.toFixed(0) : h >= 1 ? h.toFixed(1) : h === 0 ? "0" : String(Number(h.toPrecision(2)));
+}
+
+/** The refusal of a GPU launch or start once the budget is used up, or null while some is left. */
+export function budgetProblem(s: BudgetStatus, gpus: number): string | null {
+  if (gpus === 0 || s.left > 0) return null;
+  return `GPU-hour budget: ${fmtHours(s.used)} of ${fmtHours(s.budget)} GPU-hours used this ${s.period}; it starts again ${s.resetsAt.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}

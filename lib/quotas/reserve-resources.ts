@@ -2,7 +2,8 @@ import type { Tx } from "../db/client";
 import { ApiError } from "../errors";
 import { getSettings, type Settings } from "../settings/settings";
 import { HOLDING_STATUSES } from "../workspaces/lifecycle";
-import { capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type HostCapacity } from "./quota-math";
+import { budgetProblem, capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type HostCapacity } from "./quota-math";
+import { budgetOf, quotaFromRow } from "./quota-usage";
 
 export type Reservation = {
   userId: string;
@@ -21,7 +22,8 @@ export type Reservation = {
  */
 export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCapacity | null): Promise<{ gpuUuids: string[]; settings: Settings }> {
   const settings = await getSettings(tx);
-  const quota = (await tx.quota.findUnique({ where: { userId: r.userId } })) ?? settings.defaultQuota;
+  const row = await tx.quota.findUnique({ where: { userId: r.userId } });
+  const quota = row ? quotaFromRow(row) : settings.defaultQuota;
   // Everything that holds resources, but the workspace being started again: the user's share and the host's total.
   const [holding, workspaces] = await Promise.all([
     tx.workspace.findMany({ where: { status: { in: HOLDING_STATUSES }, id: r.workspaceId ? { not: r.workspaceId } : undefined }, select: { userId: true, gpus: true, memoryGb: true, cpus: true } }),
@@ -30,6 +32,12 @@ export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCa
   const mine = holding.filter((w) => w.userId === r.userId);
   const usage = { ...sumUsage(mine), workspaces };
   const problems = quotaProblems(quota, usage, { ...r, newWorkspace: !r.workspaceId });
+  // The GPU-hour budget: a launch or start with GPUs is refused once it is used up (one without GPUs never is).
+  if (r.gpus > 0) {
+    const budget = await budgetOf(r.userId, quota, tx);
+    const over = budget && budgetProblem(budget, r.gpus);
+    if (over) problems.push(over);
+  }
   if (problems.length) {
     throw new ApiError("quota_exceeded", `Over your quota — ${problems.join("; ")}.`, { problems });
   }

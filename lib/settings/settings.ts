@@ -10,6 +10,9 @@ export const quotaSchema = z.strictObject({
   maxMemoryGb: halves(4096),
   maxCpus: halves(1024),
   maxWorkspaces: z.number().int().min(0).max(100),
+  /** GPU-hours per budget period; null (or left out) for no budget. Launches and starts with GPUs stop when it is used up. */
+  gpuHoursBudget: z.number().min(0).max(1_000_000).nullable().default(null),
+  budgetPeriod: z.enum(["week", "month"]).default("week"),
 });
 export type QuotaValues = z.infer<typeof quotaSchema>;
 
@@ -54,7 +57,7 @@ export const settingsSchema = z.strictObject({
 export type Settings = z.infer<typeof settingsSchema>;
 
 export const DEFAULT_SETTINGS: Settings = {
-  defaultQuota: { maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3 },
+  defaultQuota: { maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3, gpuHoursBudget: null, budgetPeriod: "week" },
   shmSizeGb: null,
   hostReserve: { memoryGb: 2, cpus: 1 },
   dataPath: null,

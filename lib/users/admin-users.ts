@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { db } from "../db/client";
 import { passwordSchema } from "../auth/password";
-import { quotaOf, usageOf } from "../quotas/quota-usage";
+import { budgetOf, quotaOf, usageOf } from "../quotas/quota-usage";
 import { displayNameSchema, roleSchema } from "./user-schemas";
 import { toUserView } from "./user-view";
 
@@ -18,6 +18,9 @@ export const updateUserSchema = z
 export async function listUsersWithQuota() {
   const users = await db().user.findMany({ orderBy: { createdAt: "asc" } });
   return Promise.all(
-    users.map(async (u) => ({ ...toUserView(u), quota: await quotaOf(u.id), usage: await usageOf(u.id) })),
+    users.map(async (u) => {
+      const quota = await quotaOf(u.id);
+      return { ...toUserView(u), quota, usage: await usageOf(u.id), budgetUsed: (await budgetOf(u.id, quota))?.used ?? null };
+    }),
   );
 }

@@ -13,6 +13,8 @@ import { notifyWorkspace } from "./notify";
 import { runAction } from "./run-action";
 import { postWebhook } from "./idle-webhook";
 import { countIdleStop } from "../metrics/metrics";
+import { budgetOf, quotaOf } from "../quotas/quota-usage";
+import { fmtHours, type BudgetStatus } from "../quotas/quota-math";
 
 // The idle culler: every running workspace whose timeout is on (the admin's, or its image's own) is checked a few
 // times a minute. Idle means, for the whole window: no proxy traffic, no terminal or SSH session, no kernel busy or
@@ -149,10 +151,86 @@ async function stopIdle(ws: Row, idleMs: number, settings: IdleCullingSettings):
   });
 }
 
-/** One pass over every running workspace. Exported for tests and the bench. */
+/**
+ * GPU-hour budgets: a user's running GPU workspaces are warned when the budget will run out within the warning's lead
+ * time (or has run out: an admin lowered it), and stopped when the warned moment comes, like idle ones.
+ */
+async function checkBudgets(rows: Row[], settings: IdleCullingSettings): Promise<Set<string>> {
+  const handled = new Set<string>();
+  const byUser = new Map<string, Row[]>();
+  for (const ws of rows) if (ws.allocations.length) byUser.set(ws.userId, [...(byUser.get(ws.userId) ?? []), ws]);
+  for (const [userId, mine] of byUser) {
+    const quota = await quotaOf(userId);
+    const budget = await budgetOf(userId, quota);
+    const now = Date.now();
+    const gpusHeld = mine.reduce((n, w) => n + w.allocations.length, 0);
+    const runsOutAt = budget ? now + (budget.left / gpusHeld) * 3_600_000 : Infinity;
+    const warningMs = settings.warningMinutes * config.idleMinuteMs;
+    if (!budget || runsOutAt - now > warningMs) {
+      // The budget was raised or removed after a warning: take it back.
+      for (const ws of mine) if (ws.idleStopReason === "budget") await clearWarning(ws);
+      continue;
+    }
+    for (const ws of mine) {
+      handled.add(ws.id);
+      if (ws.idleStopAt && ws.idleStopReason === "budget") {
+        if (now >= ws.idleStopAt.getTime()) await stopForBudget(ws, budget, settings);
+        continue;
+      }
+      // Never a stop without its warning: the whole lead time when the budget has already run out.
+      const stopAt = new Date(Math.max(runsOutAt, budget.left <= 0 ? now + warningMs : runsOutAt));
+      const done = await db().workspace.updateMany({ where: { id: ws.id, status: "running", idleStopAt: ws.idleStopAt }, data: { idleStopAt: stopAt, idleStopReason: "budget" } });
+      if (!done.count) continue;
+      await recordAudit(db(), { actor: CULLER, action: "workspace.budget_warning", targetType: "workspace", targetId: ws.id, after: { stopAt, used: budget.used, budget: budget.budget, period: budget.period } });
+      await notifyWorkspace(ws.id);
+      postWebhook(settings.webhookUrl, {
+        event: "budget-warning",
+        text: `Gantry: ${ws.user.email}'s GPU-hour budget (${fmtHours(budget.budget)} per ${budget.period}) runs out; workspace "${ws.name}" will be stopped at ${stopAt.toISOString()}.`,
+        workspace: { id: ws.id, name: ws.name },
+        user: { id: ws.userId, email: ws.user.email },
+        stopAt: stopAt.toISOString(),
+      });
+    }
+  }
+  return handled;
+}
+
+async function stopForBudget(ws: Row, budget: BudgetStatus, settings: IdleCullingSettings): Promise<void> {
+  const message = `Stopped: the GPU-hour budget (${fmtHours(budget.budget)} per ${budget.period}) is used up`;
+  try {
+    await runAction(ws.id, {
+      action: "stop",
+      actor: CULLER,
+      guard: { idleStopAt: ws.idleStopAt! },
+      audit: { before: { id: ws.id, name: ws.name, status: "running" }, after: { status: "stopped", reason: "budget", used: budget.used, budget: budget.budget } },
+      async work(ctx) {
+        if (ctx.ws.containerId) await backend().stop(ctx.ws.containerId);
+        return { endReason: "budget", statusMessage: message };
+      },
+    });
+  } catch (e) {
+    if (isApiError(e) && (e.code === "not_found" || e.code === "conflict")) return;
+    throw e;
+  }
+  countIdleStop("budget");
+  postWebhook(settings.webhookUrl, {
+    event: "budget-stop",
+    text: `Gantry: workspace "${ws.name}" of ${ws.user.email} was stopped: the GPU-hour budget (${fmtHours(budget.budget)} per ${budget.period}) is used up.`,
+    workspace: { id: ws.id, name: ws.name },
+    user: { id: ws.userId, email: ws.user.email },
+  });
+}
+
+/** One pass over every running workspace: budgets first, then idleness. Exported for tests and the bench. */
 export async function checkIdleWorkspaces(): Promise<void> {
   const settings = (await getSettings()).idleCulling;
-  for (const ws of await runningWorkspaces()) {
+  const rows = await runningWorkspaces();
+  const budgeted = await checkBudgets(rows, settings).catch((e) => {
+    log.warn("budget check failed", { error: e });
+    return new Set<string>();
+  });
+  for (const ws of rows) {
+    if (budgeted.has(ws.id)) continue;
     await checkOne(ws, settings).catch((e) => log.warn("idle check failed", { workspaceId: ws.id, error: e }));
   }
 }

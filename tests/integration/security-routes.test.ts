@@ -424,9 +424,9 @@ function sampleBody(c: Call): Record<string, unknown> | null {
     "POST /api/me/password": () => ({ currentPassword: "not-the-current-password", newPassword: "a-new-password-1" }),
     "POST /api/admin/users": () => ({ email: `bad-${rand()}@gantry.test`, name: "Bad Input", password: "bad-input-pw-1", role: "user" }),
     "PATCH /api/admin/users/[id]": () => ({ name: "Target", role: "user", disabled: false, password: "target-pw-123" }),
-    "PUT /api/admin/users/[id]/quota": () => ({ maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3 }),
+    "PUT /api/admin/users/[id]/quota": () => ({ maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3, gpuHoursBudget: 20, budgetPeriod: "week" }),
     "PUT /api/admin/settings": () => ({
-      defaultQuota: { maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3 },
+      defaultQuota: { maxGpus: 1, maxMemoryGb: 16, maxCpus: 4, maxWorkspaces: 3, gpuHoursBudget: 20, budgetPeriod: "month" },
       shmSizeGb: 1,
       hostReserve: { memoryGb: 0, cpus: 0 },
       dataPath: "/srv/gantry-datasets",

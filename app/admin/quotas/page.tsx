@@ -23,7 +23,7 @@ export default async function AdminQuotasPage() {
           <p className="text-sm text-slate-600">No users yet.</p>
         ) : (
           <QuotaTable
-            users={users.map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, disabled: u.disabled, quota: u.quota, usage: u.usage }))}
+            users={users.map((u) => ({ id: u.id, email: u.email, name: u.name, role: u.role, disabled: u.disabled, quota: u.quota, usage: u.usage, budgetUsed: u.budgetUsed }))}
           />
         )}
         <DefaultQuotaForm quota={settings.defaultQuota} />
