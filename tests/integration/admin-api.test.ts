@@ -194,7 +194,7 @@ describe("users", () => {
     expect(admin).toMatchObject({ id: adminId, role: "admin", disabled: false });
     expect(a).toMatchObject({ id: alice.id, name: "alice", role: "user", disabled: false });
     for (const u of users) {
-      expect(u.quota).toEqual({ maxGpus: expect.any(Number), maxMemoryGb: expect.any(Number), maxCpus: expect.any(Number), maxWorkspaces: expect.any(Number) });
+      expect(u.quota).toEqual({ maxGpus: expect.any(Number), maxMemoryGb: expect.any(Number), maxCpus: expect.any(Number), maxWorkspaces: expect.any(Number), gpuHoursBudget: null, budgetPeriod: "week" });
       expect(u.usage).toEqual({ gpus: expect.any(Number), memoryGb: expect.any(Number), cpus: expect.any(Number), workspaces: expect.any(Number) });
       expect(u).not.toHaveProperty("passwordHash");
     }
@@ -285,15 +285,16 @@ describe("users", () => {
 describe("quotas", () => {
   it("GET and PUT /api/admin/users/:id/quota, and /api/me reports the same quota", async () => {
     const got = await expectJson(await api(`/api/admin/users/${alice.id}/quota`, { token: adminToken }));
-    expect(got).toEqual({ userId: alice.id, quota: expect.any(Object), usage: { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 } });
-    const quota = { maxGpus: 2, maxMemoryGb: 12.5, maxCpus: 3.5, maxWorkspaces: 4 };
-    const put = await expectJson(await api(`/api/admin/users/${alice.id}/quota`, { method: "PUT", token: adminToken, json: quota }));
-    expect(put).toEqual({ userId: alice.id, quota, usage: { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 } });
+    expect(got).toEqual({ userId: alice.id, quota: expect.any(Object), usage: { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 }, budget: null });
+    // A quota given without a budget has none (PUT replaces the whole quota).
+    const quota = { maxGpus: 2, maxMemoryGb: 12.5, maxCpus: 3.5, maxWorkspaces: 4, gpuHoursBudget: null, budgetPeriod: "week" };
+    const put = await expectJson(await api(`/api/admin/users/${alice.id}/quota`, { method: "PUT", token: adminToken, json: { maxGpus: 2, maxMemoryGb: 12.5, maxCpus: 3.5, maxWorkspaces: 4 } }));
+    expect(put).toEqual({ userId: alice.id, quota, usage: { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 }, budget: null });
     expect((await expectJson(await api(`/api/admin/users/${alice.id}/quota`, { token: adminToken }))).quota).toEqual(quota);
     const me = await expectJson(await api("/api/me", { token: alice.token }));
     expect(me).toMatchObject({ id: alice.id, email: ALICE.email, role: "user", quota, usage: { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 } });
     // The bounds are accepted as bounds.
-    const edges = { maxGpus: 0, maxMemoryGb: 0, maxCpus: 0, maxWorkspaces: 0 };
+    const edges = { maxGpus: 0, maxMemoryGb: 0, maxCpus: 0, maxWorkspaces: 0, gpuHoursBudget: 0, budgetPeriod: "month" };
     expect((await expectJson(await api(`/api/admin/users/${alice.id}/quota`, { method: "PUT", token: adminToken, json: edges }))).quota).toEqual(edges);
     await expectJson(await api(`/api/admin/users/${alice.id}/quota`, { method: "PUT", token: adminToken, json: quota }));
   });
@@ -335,7 +336,7 @@ describe("settings", () => {
   it("PUT /api/admin/settings changes the default quota for users created afterwards only", async () => {
     const before = await getSettings();
     const existing = await newUser();
-    const defaultQuota = { maxGpus: 3, maxMemoryGb: 24.5, maxCpus: 6, maxWorkspaces: 7 };
+    const defaultQuota = { maxGpus: 3, maxMemoryGb: 24.5, maxCpus: 6, maxWorkspaces: 7, gpuHoursBudget: 12.5, budgetPeriod: "month" };
     const after = await expectJson<Settings>(await putSettings({ defaultQuota }));
     expect(after).toEqual({ ...before, defaultQuota });
     expect(await getSettings()).toEqual(after);
@@ -527,7 +528,7 @@ describe("audit", () => {
       before: { maxGpus: 2, maxMemoryGb: 8, maxCpus: 2, maxWorkspaces: 3 },
       after: { maxGpus: 0, maxMemoryGb: 4, maxCpus: 1, maxWorkspaces: 1 },
     });
-    expect(quotaChanges[1].after).toEqual({ maxGpus: 2, maxMemoryGb: 8, maxCpus: 2, maxWorkspaces: 3 });
+    expect(quotaChanges[1].after).toEqual({ maxGpus: 2, maxMemoryGb: 8, maxCpus: 2, maxWorkspaces: 3, gpuHoursBudget: null, budgetPeriod: "week" });
     for (const e of [launched, stopped, deleted, ...quotaChanges]) expect(Date.now() - Date.parse(e.at)).toBeLessThan(10 * 60_000);
 
     // Admin changes to users and settings are there too, by the admin.

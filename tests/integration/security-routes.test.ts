@@ -453,12 +453,15 @@ function serialize(body: unknown): string {
   return text.replace(/"__RAW_(\d+)__"/g, (_, i: string) => raws[Number(i)]);
 }
 
+/** Number fields where a quarter is a valid value (hours of budget); every other number field must refuse one. */
+const FRACTIONS_ALLOWED = new Set(["gpuHoursBudget"]);
+
 /** Every (path, value) mutation of a sample body: each field replaced by each hostile value of its type. */
 function mutations(sample: Record<string, unknown>): { path: string[]; what: string; body: unknown }[] {
   const out: { path: string[]; what: string; body: unknown }[] = [];
   const visit = (value: unknown, path: string[]) => {
     const attacks =
-      typeof value === "number" ? NUMBER_ATTACKS
+      typeof value === "number" ? NUMBER_ATTACKS.filter(([what]) => !(what === "a fraction" && FRACTIONS_ALLOWED.has(path[path.length - 1])))
       : typeof value === "string" ? STRING_ATTACKS
       : typeof value === "boolean" ? BOOLEAN_ATTACKS
       : value && typeof value === "object" ? OBJECT_ATTACKS
