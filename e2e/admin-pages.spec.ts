@@ -74,6 +74,11 @@ test("gpus: the inventory with model, memory and holder, and a refresh", async (
     await expect(panel.getByTestId("gpu-temperature")).toHaveText("71 °C");
     await expect(panel.getByTestId("gpu-power")).toHaveText("333 W");
     await expect(panel.getByTestId("gpu-history-points")).toHaveText(/minutes? of history/);
+    // The chart of the last hour: one point per minute, the current minute's average among them.
+    const points = panel.getByTestId("gpu-history-chart").locator("circle[data-utilization]");
+    await expect(points.last()).toHaveAttribute("data-utilization", /^\d+(\.\d)?$/);
+    const history = (await (await page.request.get("/api/admin/gpus/telemetry")).json()).history[free.uuid] as { utilizationAvg: number }[];
+    expect(await points.count()).toBeGreaterThanOrEqual(history.length - 1);
   } else {
     await expect(page.getByText("No GPUs on this host")).toBeVisible();
   }

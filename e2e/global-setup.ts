@@ -27,7 +27,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     adminEmail: ADMIN.email,
     adminPassword: ADMIN.password,
     logFile,
-    env: { GANTRY_TELEMETRY_INTERVAL_MS: "1000", GANTRY_FAKE_GPU_TELEMETRY: telemetryFile },
+    // A second stands for an idle setting's minute (idle culling is off until e2e/idle-culling.spec.ts turns it on).
+    env: { GANTRY_TELEMETRY_INTERVAL_MS: "1000", GANTRY_FAKE_GPU_TELEMETRY: telemetryFile, GANTRY_IDLE_MINUTE_MS: "1000", GANTRY_IDLE_CHECK_MS: "500" },
   });
   const teardown = async () => {
     await server.stop();

@@ -1,5 +1,6 @@
 "use client";
 
+import dynamic from "next/dynamic";
 import { useEffect, useState } from "react";
 import { apiRequest } from "../api-request";
 import { formatMib } from "../format";
@@ -8,6 +9,13 @@ import type { GpuTelemetryView } from "@/lib/gpus/telemetry-history";
 type GpuRow = { index: number; uuid: string; holder: string | null; workspaceName: string | null };
 
 const POLL_MS = 5000;
+const CHART_HEIGHT = 120;
+
+// recharts in its own chunk, after the page; a placeholder of the chart's size until then.
+const GpuHistoryChart = dynamic(() => import("./gpu-history-chart"), {
+  ssr: false,
+  loading: () => <div style={{ height: CHART_HEIGHT }} className="rounded-md bg-slate-50" aria-hidden="true" />,
+});
 
 /**
  * Every GPU's live use (utilisation, memory, temperature, power) and its last hour, re-read every few seconds. A host
@@ -66,7 +74,10 @@ export function GpuTelemetry({ gpus }: { gpus: GpuRow[] }) {
                 <Figure label="Temp." value={l?.temperatureC == null ? "—" : `${Math.round(l.temperatureC)} °C`} id="temperature" />
                 <Figure label="Power" value={l?.powerW == null ? "—" : `${Math.round(l.powerW)} W`} id="power" />
               </dl>
-              <p className="mt-2 text-xs text-slate-500" data-testid="gpu-history-points">
+              <div className="mt-3" data-testid="gpu-history-chart">
+                {history.length > 0 && <GpuHistoryChart points={history} label={`GPU #${g.index} utilisation, last hour, per minute`} />}
+              </div>
+              <p className="mt-1 text-xs text-slate-500" data-testid="gpu-history-points">
                 {history.length ? `${history.length} minute${history.length === 1 ? "" : "s"} of history` : "No history yet"}
               </p>
             </li>
