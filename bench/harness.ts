@@ -53,7 +53,12 @@ export type BenchEnv = {
  * Runs `body` against a fresh Gantry server and always cleans up: `cleanup` (the bench's own leftovers) first, then
  * the user's containers and volume, the server and its data dir. Sets a failing exit code when anything throws.
  */
-export async function runBench(name: string, body: (env: BenchEnv) => Promise<void>, cleanup: () => Promise<void> = async () => {}): Promise<void> {
+export async function runBench(
+  name: string,
+  body: (env: BenchEnv) => Promise<void>,
+  cleanup: () => Promise<void> = async () => {},
+  opts: { env?: Record<string, string> } = {},
+): Promise<void> {
   const dataDir = makeDataDir(`gantry-bench-${name}-`);
   let server: GantryServer | undefined;
   let userId: string | undefined;
@@ -75,7 +80,7 @@ export async function runBench(name: string, body: (env: BenchEnv) => Promise<vo
   try {
     console.log(`Starting Gantry on ${dataDir.path} …`);
     const adminEmail = "admin@gantry.bench";
-    server = await startServer({ dataDir: dataDir.path, adminEmail, adminPassword: "bench-admin-password" });
+    server = await startServer({ dataDir: dataDir.path, adminEmail, adminPassword: "bench-admin-password", env: opts.env });
     const adminToken = await createTokenWithCli(dataDir.path, adminEmail, "bench");
     // Let a small machine hold a workspace regardless of Gantry's default host reserve.
     expectStatus("PUT /api/admin/settings", await api(server, "/api/admin/settings", adminToken, "PUT", { hostReserve: { memoryGb: 0, cpus: 0 } }), 200);
