@@ -23,14 +23,19 @@ const BACKOFF_MAX_MS = 60_000;
 const HEALTHY_RUN_MS = 30_000;
 const COMPACT_EVERY_MS = 10 * 60_000;
 
-/** How far back each GPU's every reading is kept in memory, for the idle culler's second-exact look back. */
-const RECENT_MS = 5 * 60_000;
-type Recent = { at: number; util: number | null; workspaceId: string | null };
+/**
+ * For the idle culler, per GPU and holder: the last time (ms) each whole utilisation percent 0-100 was reached, since
+ * this process started. Whatever the admin's threshold, the answer is one look-up; 101 numbers per GPU and holder.
+ */
+type Reached = Float64Array;
 
 type State = {
   status: TelemetryStatus;
   latest: Map<string, GpuSample>;
-  recent: Map<string, Recent[]>;
+  reached: Map<string, Reached>;
+  /** What the database says about the time before this process started (it no longer changes). */
+  before: Map<string, number | null>;
+  startedAt: number;
   holders: Map<string, Holder>;
   buckets: MinuteBuckets;
 };
@@ -43,7 +48,9 @@ function state(): State {
   g[key] ??= {
     status: { state: "off", reason: "The telemetry sampler has not started.", since: new Date(), restarts: 0, intervalMs: config.telemetryIntervalMs },
     latest: new Map(),
-    recent: new Map(),
+    reached: new Map(),
+    before: new Map(),
+    startedAt: Date.now(),
     holders: new Map(),
     buckets: new MinuteBuckets(),
   };
@@ -78,7 +85,12 @@ function setStatus(next: TelemetryState, reason: string | null): void {
 
 async function refreshHolders(): Promise<void> {
   const rows = await db().gpuAllocation.findMany({ select: { gpuUuid: true, workspaceId: true, userId: true } });
-  state().holders = new Map(rows.map((r) => [r.gpuUuid, { workspaceId: r.workspaceId, userId: r.userId }]));
+  const s = state();
+  s.holders = new Map(rows.map((r) => [r.gpuUuid, { workspaceId: r.workspaceId, userId: r.userId }]));
+  // A GPU's look-back for a holder that let it go is of no more use (a start again begins a new idle clock).
+  const holding = new Set(rows.map((r) => `${r.gpuUuid}|${r.workspaceId}`));
+  for (const key of s.reached.keys()) if (!holding.has(key)) s.reached.delete(key);
+  for (const key of s.before.keys()) if (!holding.has(key.slice(0, key.lastIndexOf("|")))) s.before.delete(key);
 }
 
 /** Each holder's GPUs' fresh readings, to its owner's dashboards (and admins', as every workspace event). */
@@ -167,10 +179,14 @@ export function startTelemetry(): () => void {
       const holder = s.holders.get(reading.uuid) ?? null;
       s.latest.set(reading.uuid, { ...reading, at: new Date(now), holder });
       s.buckets.add(reading, holder, now);
-      const recent = s.recent.get(reading.uuid) ?? [];
-      recent.push({ at: now, util: reading.utilizationPercent, workspaceId: holder?.workspaceId ?? null });
-      while (recent.length && recent[0].at < now - RECENT_MS) recent.shift();
-      s.recent.set(reading.uuid, recent);
+      if (holder) {
+        const key = `${reading.uuid}|${holder.workspaceId}`;
+        let reached = s.reached.get(key);
+        if (!reached) s.reached.set(key, (reached = new Float64Array(101)));
+        // A GPU that cannot say its use is taken as fully used: unknown is never idle.
+        const top = reading.utilizationPercent === null ? 100 : Math.floor(reading.utilizationPercent);
+        for (let p = 0; p <= top; p++) reached[p] = now;
+      }
       if (s.status.state !== "live") setStatus("live", null);
     });
     proc.on("close", (code, signal) => {
@@ -237,15 +253,21 @@ export async function lastGpuUse(uuid: string, workspaceId: string, since: numbe
   const live = latestGpuSamples(now).find((s) => s.uuid === uuid);
   if (!live || live.utilizationPercent === null) return { covered: false, lastBusy: null };
   if (live.utilizationPercent >= thresholdPercent) return { covered: true, lastBusy: now };
-  // The last few minutes reading by reading; before that, the stored minutes (a busy minute counts to its end).
-  const recent = (state().recent.get(uuid) ?? []).filter((r) => r.workspaceId === workspaceId);
-  const busy = recent.filter((r) => r.util === null || r.util >= thresholdPercent);
-  if (busy.length) return { covered: true, lastBusy: busy[busy.length - 1].at };
-  const recentFrom = recent.length ? recent[0].at : now;
-  const stored = await db().gpuSample.findFirst({
-    where: { gpuUuid: uuid, workspaceId, at: { gte: new Date(since - 60_000), lt: new Date(recentFrom) }, utilizationMax: { gte: thresholdPercent } },
-    orderBy: { at: "desc" },
-    select: { at: true, periodS: true },
-  });
-  return { covered: true, lastBusy: stored ? Math.min(stored.at.getTime() + stored.periodS * 1000, recentFrom) : null };
+  // Since this process started, one look-up; before that, the stored minutes (a busy minute counts to its end).
+  const threshold = Math.max(0, Math.min(100, Math.ceil(thresholdPercent)));
+  const seen = state().reached.get(`${uuid}|${workspaceId}`)?.[threshold];
+  if (seen) return { covered: true, lastBusy: seen };
+  const from = state().startedAt;
+  if (since >= from) return { covered: true, lastBusy: null };
+  const key = `${uuid}|${workspaceId}|${threshold}`;
+  if (!state().before.has(key)) {
+    const stored = await db().gpuSample.findFirst({
+      where: { gpuUuid: uuid, workspaceId, at: { lt: new Date(from) }, utilizationMax: { gte: threshold } },
+      orderBy: { at: "desc" },
+      select: { at: true, periodS: true },
+    });
+    state().before.set(key, stored ? Math.min(stored.at.getTime() + stored.periodS * 1000, from) : null);
+  }
+  const before = state().before.get(key)!;
+  return { covered: true, lastBusy: before !== null && before >= since - 60_000 ? before : null };
 }

@@ -1,3 +1,5 @@
+import path from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { startGantry, waitFor, type GantryEnv } from "../helpers/workspaces";
 
@@ -54,5 +56,46 @@ describe("a host without nvidia-smi", () => {
     expect(r.body.status.reason).toMatch(/nvidia-smi not found at \/nonexistent\/nvidia-smi: no telemetry/);
     expect(r.body.live).toEqual([]);
     expect((await g.api("/api/health")).status).toBe(200);
+  }, 120_000);
+});
+
+describe("kept for 30 days, downsampled", () => {
+  it("folds minutes older than a day into hours and drops what is older than 30 days, at start-up and every 10 minutes", async () => {
+    const first = await startGantry({ prefix: "gantry-telemetry-keep-", env: { GANTRY_TELEMETRY_INTERVAL_MS: "0" } });
+    await first.server.stop();
+    const dbFile = path.join(first.dataDir.path, "gantry.db");
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 48 * 3_600_000; // two days ago, on the hour
+    const at = (ms: number) => new Date(ms).toISOString().replace("Z", "+00:00");
+    const conn = new Database(dbFile, { fileMustExist: true });
+    const insert = conn.prepare(
+      `INSERT INTO GpuSample (gpuUuid, at, periodS, workspaceId, userId, samples, utilizationAvg, utilizationMax, memoryUsedMaxMb, memoryTotalMb, temperatureMaxC, powerAvgW)
+       VALUES ('GPU-aaaa', ?, 60, 'w1', 'u1', ?, ?, ?, ?, 81920, ?, ?)`,
+    );
+    // Two minutes of one hour, two days ago: 30 samples at 10 %, 10 samples at 90 %.
+    insert.run(at(hour), 30, 10, 20, 1000, 50, 100);
+    insert.run(at(hour + 60_000), 10, 90, 95, 3000, 70, 300);
+    // A minute 40 days ago, and one from an hour ago (kept as it is).
+    insert.run(at(Date.now() - 40 * 86_400_000), 30, 50, 50, 1, 40, 100);
+    insert.run(at(Date.now() - 3_600_000), 30, 5, 5, 1, 40, 100);
+    conn.close();
+
+    const g = await startGantry({ dataDir: first.dataDir, env: { GANTRY_TELEMETRY_INTERVAL_MS: "500" } });
+    started.push(g);
+    const rows = await waitFor(
+      "the fold",
+      async () => {
+        const c = new Database(dbFile, { readonly: true });
+        try {
+          return c.prepare("SELECT periodS, samples, utilizationAvg, utilizationMax, memoryUsedMaxMb, temperatureMaxC, powerAvgW FROM GpuSample WHERE gpuUuid = 'GPU-aaaa' ORDER BY at").all() as any[];
+        } finally {
+          c.close();
+        }
+      },
+      (r) => r.length === 2 && r[0].periodS === 3600,
+      20_000,
+      250,
+    );
+    expect(rows[0]).toEqual({ periodS: 3600, samples: 40, utilizationAvg: 30, utilizationMax: 95, memoryUsedMaxMb: 3000, temperatureMaxC: 70, powerAvgW: 150 });
+    expect(rows[1]).toMatchObject({ periodS: 60, samples: 30, utilizationAvg: 5 });
   }, 120_000);
 });

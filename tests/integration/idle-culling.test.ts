@@ -33,6 +33,7 @@ let carol: Seeded;
 let idle: { id: string; gpuUuid: string };
 let gpuBusy: { id: string; gpuUuid: string };
 let kernelBusy: { id: string; url: string };
+let neverCulled: string;
 let kernelId: string;
 let hook: http.Server;
 const hookBodies: { status: number; body: any }[] = [];
@@ -77,6 +78,13 @@ beforeAll(async () => {
   [idle, gpuBusy] = await Promise.all([launchWithGpu(alice, "idle", busybox), launchWithGpu(bob, "training", busybox)]);
   fs.writeFileSync(telemetryFile, `${gpuBusy.gpuUuid}, 80, 30000, 70, 280\n`);
   kernelBusy = await launchJupyterWorkspace(g, carol.token, { name: "notebook", imageId: jupyter });
+  // An image whose own timeout is 0: its workspaces are never stopped for idleness, whatever the host's setting.
+  const never = await g.api("/api/admin/images", { token: g.adminToken, json: { name: "never-idle", ref: BUSYBOX_IMAGE, command: QUICK_STOP_COMMAND, idleTimeoutMinutes: 0 } });
+  expect(never.status, never.text).toBe(201);
+  const quiet = await g.api("/api/workspaces", { token: carol.token, json: { name: "service", imageId: never.body.id, gpus: 0, memoryGb: 0.5, cpus: 0.5 } });
+  expect(quiet.status, quiet.text).toBe(201);
+  neverCulled = quiet.body.id;
+  await waitFor("service to run", () => view(carol, neverCulled), (r) => r.body?.status === "running", 120_000, 500);
   const { stdout } = await run("/usr/bin/python3", [path.join(REPO_ROOT, "tests", "fixtures", "jupyter-busy-kernel.py"), kernelBusy.url, carol.token, "3600"], { timeout: 90_000 });
   const started = JSON.parse(stdout.trim().split("\n").pop()!);
   expect(started).toMatchObject({ state: "busy" });
@@ -188,18 +196,21 @@ describe("idle culling", () => {
     expect(hookBodies[3].body).toMatchObject({ text: expect.stringMatching(/stopped after \d+ minutes idle/), gantry: { workspace: { id: idle.id, name: "idle" } } });
   });
 
-  it("never warns a workspace whose GPU is above the threshold, nor one whose kernel is busy", async () => {
+  it("never warns a workspace whose GPU is above the threshold, one whose kernel is busy, nor one whose image opts out", async () => {
     // Both have been quiet otherwise for longer than the timeout by now.
     await new Promise((r) => setTimeout(r, 8 * MINUTE_MS));
     for (const [user, id] of [
       [bob, gpuBusy.id],
       [carol, kernelBusy.id],
+      [carol, neverCulled],
     ] as const) {
       const r = await view(user, id);
       expect(r.body).toMatchObject({ status: "running", idle: null });
     }
     const audit = await g.api("/api/admin/audit?page=1&pageSize=100", { token: g.adminToken });
     expect(audit.body.events.filter((e: any) => e.action === "workspace.idle_warning" && e.targetId !== idle.id)).toEqual([]);
+    // The image's 0 holds against the host's timeout to the end.
+    expect((await view(carol, neverCulled)).body).toMatchObject({ status: "running", idle: null });
   }, 30_000);
 
   it("culls the notebook once its kernel is interrupted and sits idle", async () => {
