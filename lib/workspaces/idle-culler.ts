@@ -123,25 +123,8 @@ async function clearWarning(ws: Row): Promise<void> {
 
 async function stopIdle(ws: Row, idleMs: number, settings: IdleCullingSettings): Promise<void> {
   const idleMin = minutes(idleMs);
-  const message = `Stopped after ${idleMin} minute${idleMin === 1 ? "" : "s"} idle`;
-  try {
-    await runAction(ws.id, {
-      action: "stop",
-      actor: CULLER,
-      // Only while the warning given still stands: a "Keep running" a moment ago wins.
-      guard: { idleStopAt: ws.idleStopAt! },
-      audit: { before: { id: ws.id, name: ws.name, status: "running" }, after: { status: "stopped", reason: "idle", idleMinutes: idleMin } },
-      async work(ctx) {
-        if (ctx.ws.containerId) await backend().stop(ctx.ws.containerId);
-        return { endReason: "idle", statusMessage: message };
-      },
-    });
-  } catch (e) {
-    // Snoozed, stopped or deleted meanwhile: nothing to do.
-    if (isApiError(e) && (e.code === "not_found" || e.code === "conflict")) return;
-    throw e;
-  }
-  countIdleStop("idle");
+  const stopped = await stopWarned(ws, "idle", `Stopped after ${idleMin} minute${idleMin === 1 ? "" : "s"} idle`, { idleMinutes: idleMin });
+  if (!stopped) return;
   log.info("idle workspace stopped", { workspaceId: ws.id, idleMinutes: idleMin });
   postWebhook(settings.webhookUrl, {
     event: "idle-stop",
@@ -149,6 +132,31 @@ async function stopIdle(ws: Row, idleMs: number, settings: IdleCullingSettings):
     workspace: { id: ws.id, name: ws.name },
     user: { id: ws.userId, email: ws.user.email },
   });
+}
+
+/**
+ * The stop a warning announced, through the lifecycle runner as system:idle-culler, and only while that warning still
+ * stands (a "Keep running" a moment ago wins). False when there was nothing to stop any more.
+ */
+async function stopWarned(ws: Row, reason: "idle" | "budget", statusMessage: string, detail: Record<string, unknown>): Promise<boolean> {
+  try {
+    await runAction(ws.id, {
+      action: "stop",
+      actor: CULLER,
+      guard: { idleStopAt: ws.idleStopAt! },
+      audit: { before: { id: ws.id, name: ws.name, status: "running" }, after: { status: "stopped", reason, ...detail } },
+      async work(ctx) {
+        if (ctx.ws.containerId) await backend().stop(ctx.ws.containerId);
+        return { endReason: reason, statusMessage };
+      },
+    });
+  } catch (e) {
+    // Kept running, stopped or deleted meanwhile: nothing to do.
+    if (isApiError(e) && (e.code === "not_found" || e.code === "conflict")) return false;
+    throw e;
+  }
+  countIdleStop(reason);
+  return true;
 }
 
 /**
@@ -196,26 +204,11 @@ async function checkBudgets(rows: Row[], settings: IdleCullingSettings): Promise
 }
 
 async function stopForBudget(ws: Row, budget: BudgetStatus, settings: IdleCullingSettings): Promise<void> {
-  const message = `Stopped: the GPU-hour budget (${fmtHours(budget.budget)} per ${budget.period}) is used up`;
-  try {
-    await runAction(ws.id, {
-      action: "stop",
-      actor: CULLER,
-      guard: { idleStopAt: ws.idleStopAt! },
-      audit: { before: { id: ws.id, name: ws.name, status: "running" }, after: { status: "stopped", reason: "budget", used: budget.used, budget: budget.budget } },
-      async work(ctx) {
-        if (ctx.ws.containerId) await backend().stop(ctx.ws.containerId);
-        return { endReason: "budget", statusMessage: message };
-      },
-    });
-  } catch (e) {
-    if (isApiError(e) && (e.code === "not_found" || e.code === "conflict")) return;
-    throw e;
-  }
-  countIdleStop("budget");
+  const per = `${fmtHours(budget.budget)} per ${budget.period}`;
+  if (!(await stopWarned(ws, "budget", `Stopped: the GPU-hour budget (${per}) is used up`, { used: budget.used, budget: budget.budget }))) return;
   postWebhook(settings.webhookUrl, {
     event: "budget-stop",
-    text: `Gantry: workspace "${ws.name}" of ${ws.user.email} was stopped: the GPU-hour budget (${fmtHours(budget.budget)} per ${budget.period}) is used up.`,
+    text: `Gantry: workspace "${ws.name}" of ${ws.user.email} was stopped: the GPU-hour budget (${per}) is used up.`,
     workspace: { id: ws.id, name: ws.name },
     user: { id: ws.userId, email: ws.user.email },
   });
