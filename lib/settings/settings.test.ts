@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS, quotaSchema, settingsSchema } from "./settings";
 
-const VALID = { maxGpus: 2, maxMemoryGb: 32, maxCpus: 8, maxWorkspaces: 3 };
+const VALID = { maxGpus: 2, maxMemoryGb: 32, maxCpus: 8, maxWorkspaces: 3, gpuHoursBudget: null, budgetPeriod: "week" };
 
 function issues(value: unknown): string[] {
   const r = quotaSchema.safeParse(value);
@@ -12,8 +12,16 @@ function issues(value: unknown): string[] {
 describe("quotaSchema", () => {
   it("accepts whole numbers, zero, and halves for memory and CPUs", () => {
     expect(quotaSchema.parse(VALID)).toEqual(VALID);
-    expect(quotaSchema.parse({ maxGpus: 0, maxMemoryGb: 0, maxCpus: 0, maxWorkspaces: 0 })).toEqual({ maxGpus: 0, maxMemoryGb: 0, maxCpus: 0, maxWorkspaces: 0 });
+    // Without a budget (left out), the quota has none.
+    expect(quotaSchema.parse({ maxGpus: 0, maxMemoryGb: 0, maxCpus: 0, maxWorkspaces: 0 })).toEqual({ maxGpus: 0, maxMemoryGb: 0, maxCpus: 0, maxWorkspaces: 0, gpuHoursBudget: null, budgetPeriod: "week" });
     expect(quotaSchema.parse({ ...VALID, maxMemoryGb: 0.5, maxCpus: 1.5 })).toMatchObject({ maxMemoryGb: 0.5, maxCpus: 1.5 });
+  });
+
+  it("takes a GPU-hour budget per week or month, in any fraction of an hour, and refuses others", () => {
+    expect(quotaSchema.parse({ ...VALID, gpuHoursBudget: 0.25, budgetPeriod: "month" })).toMatchObject({ gpuHoursBudget: 0.25, budgetPeriod: "month" });
+    expect(issues({ ...VALID, gpuHoursBudget: -1 })).toEqual(["gpuHoursBudget"]);
+    expect(issues({ ...VALID, gpuHoursBudget: 1_000_001 })).toEqual(["gpuHoursBudget"]);
+    expect(issues({ ...VALID, budgetPeriod: "year" })).toEqual(["budgetPeriod"]);
   });
 
   it("accepts the upper bounds and refuses one step beyond", () => {
