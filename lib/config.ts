@@ -66,14 +66,14 @@ export const config = {
   },
   /** How often the idle culler looks at every running workspace. */
   get idleCheckMs(): number {
-    return Number(process.env.GANTRY_IDLE_CHECK_MS ?? 30_000);
+    return positive(process.env.GANTRY_IDLE_CHECK_MS, 30_000);
   },
   /**
    * The length of one of the idle settings' "minutes", in milliseconds. Only tests and demos change it (a test's
    * "minute" is a second); an admin sets timeouts in minutes.
    */
   get idleMinuteMs(): number {
-    return Number(process.env.GANTRY_IDLE_MINUTE_MS ?? 60_000);
+    return positive(process.env.GANTRY_IDLE_MINUTE_MS, 60_000);
   },
   /** Addresses (comma-separated) of reverse proxies whose X-Forwarded-For is trusted. */
   get trustedProxies(): string[] {
@@ -87,3 +87,9 @@ export const config = {
     return Number(process.env.GANTRY_DOCKER_TIMEOUT_MS ?? 30_000);
   },
 };
+
+/** A number of milliseconds from the environment: anything but a finite number above 0 is the default. */
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value.trim() !== "" && Number.isFinite(n) && n > 0 ? n : fallback;
+}

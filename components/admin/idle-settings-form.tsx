@@ -79,7 +79,8 @@ export function IdleSettingsForm({ settings }: { settings: IdleCullingSettings }
           A running workspace is idle when, for the whole timeout, nothing came through the proxy, no terminal or SSH session was open, no
           Jupyter kernel was busy or active, and each of its GPUs stayed under the threshold. Its owner is warned on the dashboard (with
           &ldquo;Keep running&rdquo;) and through the webhook; then it is stopped, never deleted: files in /workspace stay. 0 minutes turns
-          this off. An image can have its own timeout (Images).
+          this off. An image can have its own timeout (Images). Without GPU telemetry (no nvidia-smi, or it fails) a workspace holding
+          GPUs is never taken for idle: what its GPUs do is unknown.
         </p>
         <div className="mt-4 grid gap-4 sm:grid-cols-2">
           {input("timeoutMinutes", { type: "number", min: 0, max: 43200 })}

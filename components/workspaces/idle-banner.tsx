@@ -39,8 +39,13 @@ export function IdleBanner({ workspace, onChanged }: { workspace: WorkspaceItem;
 
   const budget = idle.reason === "budget";
   return (
-    <div role="alert" className="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="idle-banner">
-      <p>
+    <div className="mt-3 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900" data-testid="idle-banner">
+      {/* Announced once, with the time; the ticking countdown is for the eye only. */}
+      <p role="alert" className="sr-only">
+        {budget ? "Your GPU-hour budget is used up" : "This workspace looks idle"}: it will be stopped at {new Date(stopAt).toLocaleTimeString()}
+        {budget ? "." : " unless you use it or press Keep running."}
+      </p>
+      <p aria-hidden="true">
         {budget ? "Your GPU-hour budget is used up: this workspace" : "This workspace looks idle: it"} will be <strong>stopped</strong> in{" "}
         <span className="tabular-nums" data-testid="idle-countdown">{countdown(stopAt - now)}</span>
         {budget ? "." : " unless you use it. Your files in /workspace are kept."}

@@ -123,9 +123,15 @@ async function flush(before: number): Promise<void> {
 export async function compactTelemetry(now = Date.now()): Promise<void> {
   const cutoff = new Date(periodStart(now - MINUTES_KEPT_MS, HOUR_S));
   const minutes = await db().gpuSample.findMany({ where: { periodS: 60, at: { lt: cutoff } } });
+  if (!minutes.length) {
+    await db().gpuSample.deleteMany({ where: { at: { lt: new Date(now - HOURS_KEPT_MS) } } });
+    return;
+  }
   const hours = foldIntoHours(minutes.map(({ id: _id, ...r }) => r));
+  // Minutes this old are never written again (the sampler writes the minute that just ended), so the same filter
+  // deletes exactly the rows read.
   await db().$transaction([
-    db().gpuSample.deleteMany({ where: { id: { in: minutes.map((m) => m.id) } } }),
+    db().gpuSample.deleteMany({ where: { periodS: 60, at: { lt: cutoff } } }),
     db().gpuSample.createMany({ data: hours }),
     db().gpuSample.deleteMany({ where: { at: { lt: new Date(now - HOURS_KEPT_MS) } } }),
   ]);
@@ -158,7 +164,16 @@ export function startTelemetry(): () => void {
     let lastError = "";
     let missing = false;
     if (s.status.state !== "restarting") setStatus("starting", null);
-    const proc = spawn(path, telemetryArgs(intervalMs), { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    let proc: ChildProcess;
+    try {
+      proc = spawn(path, telemetryArgs(intervalMs), { stdio: ["ignore", "pipe", "pipe"], windowsHide: true });
+    } catch (e) {
+      // Node throws here for some failures (no memory to fork, an empty path): try again later, never crash.
+      setStatus("unavailable", `nvidia-smi at ${path} could not be started: ${(e as Error).message}`);
+      restartTimer = setTimeout(run, BACKOFF_MAX_MS);
+      restartTimer.unref();
+      return;
+    }
     child = proc;
     lastLineAt = Date.now();
     proc.on("error", (e: NodeJS.ErrnoException) => {

@@ -379,7 +379,12 @@ export function createWorkspaceProxy() {
   function openSocket(req: http.IncomingMessage, socket: Duplex, head: Buffer, access: ProxyTarget, stillAllowed: () => Promise<ProxyTarget | null>): void {
     const workspaceId = access.workspaceId;
     touchActivity(workspaceId);
-    socket.on("data", () => touchActivity(workspaceId));
+    // A frame the browser sends by itself (the pong to Jupyter's ping every 30 s, even from a hidden tab) is not use:
+    // only data frames count. A client's frame starts a chunk as a rule; the opcode is the first byte's low nibble.
+    socket.on("data", (chunk: Buffer) => {
+      if (chunk.length && (chunk[0] & 0x0f) >= 0x8) return;
+      touchActivity(workspaceId);
+    });
     openSockets.set(socket, stillAllowed);
     socket.on("close", () => openSockets.delete(socket));
     prepareUpstream(req, access);

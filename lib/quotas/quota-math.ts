@@ -62,7 +62,7 @@ export function sumUsage(rows: { gpus: number; memoryGb: number; cpus: number }[
 
 export type BudgetPeriod = "week" | "month";
 export type BudgetInterval = { gpus: number; startedAt: Date; endedAt: Date | null };
-export type BudgetStatus = { budget: number; period: BudgetPeriod; used: number; left: number; from: Date; resetsAt: Date };
+export type BudgetStatus = { budget: number; period: BudgetPeriod; used: number; left: number; from: Date; resetsAt: Date; burningGpus: number };
 
 export function budgetPeriodStart(period: BudgetPeriod, now: Date): Date {
   if (period === "month") return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
@@ -81,13 +81,15 @@ export function budgetPeriodEnd(period: BudgetPeriod, now: Date): Date {
 export function budgetStatus(budget: number, period: BudgetPeriod, intervals: BudgetInterval[], now: Date): BudgetStatus {
   const from = budgetPeriodStart(period, now);
   let ms = 0;
+  let burningGpus = 0;
   for (const i of intervals) {
+    if (i.endedAt === null) burningGpus += i.gpus;
     const start = Math.max(i.startedAt.getTime(), from.getTime());
     const end = Math.min(i.endedAt?.getTime() ?? now.getTime(), now.getTime());
     if (end > start) ms += i.gpus * (end - start);
   }
   const used = ms / 3_600_000;
-  return { budget, period, used, left: Math.max(0, budget - used), from, resetsAt: budgetPeriodEnd(period, now) };
+  return { budget, period, used, left: Math.max(0, budget - used), from, resetsAt: budgetPeriodEnd(period, now), burningGpus };
 }
 
 export function fmtHours(h: number): string {

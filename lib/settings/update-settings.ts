@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { z } from "zod";
 import { db } from "../db/client";
 import { parseWith } from "../http/read-json";
@@ -34,6 +35,9 @@ export async function updateSettings(patch: SettingsPatch, actor: Actor): Promis
   return saved;
 }
 
+/** The webhook's host and a hash prefix: enough to see that it changed and where it points, not its secret path. */
 function redacted(s: Settings): unknown {
-  return { ...s, idleCulling: { ...s.idleCulling, webhookUrl: s.idleCulling.webhookUrl ? "(set)" : null } };
+  const url = s.idleCulling.webhookUrl;
+  const shown = url ? `${new URL(url).host} (sha256 ${crypto.createHash("sha256").update(url).digest("hex").slice(0, 8)})` : null;
+  return { ...s, idleCulling: { ...s.idleCulling, webhookUrl: shown } };
 }

@@ -8,7 +8,7 @@ import { getSettings, type IdleCullingSettings } from "../settings/settings";
 import { lastGpuUse } from "../gpus/telemetry";
 import { lastActivity, openSessions } from "./activity";
 import { decideIdle, snoozesAfterUse } from "./idle-rules";
-import { readKernelActivity } from "./kernel-activity";
+import { readKernelActivity, UNKNOWN } from "./kernel-activity";
 import { notifyWorkspace } from "./notify";
 import { runAction } from "./run-action";
 import { postWebhook } from "./idle-webhook";
@@ -62,7 +62,7 @@ async function lastUse(ws: Row, since: number, settings: IdleCullingSettings, wa
   // Kernels are asked last, and only when nothing else already says the workspace is in use.
   if (wantKernels(last)) {
     const kernels = await readKernelActivity(ws);
-    if (kernels?.busy) return now;
+    if (kernels === UNKNOWN || kernels?.busy) return now;
     if (kernels?.lastActivity) last = Math.max(last, Math.min(kernels.lastActivity, now));
   }
   return last;
@@ -98,7 +98,11 @@ async function checkOne(ws: Row, settings: IdleCullingSettings): Promise<void> {
     case "warn": {
       const stopAt = new Date(decision.stopAt);
       const idleMin = minutes(now - Math.max(use, ws.idleSnoozedAt?.getTime() ?? 0));
-      const done = await db().workspace.updateMany({ where: { id: ws.id, status: "running", idleStopAt: null }, data: { idleStopAt: stopAt, idleStopReason: "idle" } });
+      // Only on the row as read: a start, stop or Keep running during this pass wins.
+      const done = await db().workspace.updateMany({
+        where: { id: ws.id, status: "running", action: null, idleStopAt: null, startedAt: ws.startedAt, idleSnoozedAt: ws.idleSnoozedAt },
+        data: { idleStopAt: stopAt, idleStopReason: "idle" },
+      });
       if (!done.count) return;
       await recordAudit(db(), { actor: CULLER, action: "workspace.idle_warning", targetType: "workspace", targetId: ws.id, after: { stopAt, idleMinutes: idleMin } });
       await notifyWorkspace(ws.id);
@@ -168,20 +172,34 @@ async function checkBudgets(rows: Row[], settings: IdleCullingSettings): Promise
   const byUser = new Map<string, Row[]>();
   for (const ws of rows) if (ws.allocations.length) byUser.set(ws.userId, [...(byUser.get(ws.userId) ?? []), ws]);
   for (const [userId, mine] of byUser) {
+    await checkUserBudget(userId, mine, settings, handled).catch((e) => log.warn("budget check failed", { userId, error: e }));
+  }
+  return handled;
+}
+
+async function checkUserBudget(userId: string, mine: Row[], settings: IdleCullingSettings, handled: Set<string>): Promise<void> {
+  {
     const quota = await quotaOf(userId);
     const budget = await budgetOf(userId, quota);
     const now = Date.now();
-    const gpusHeld = mine.reduce((n, w) => n + w.allocations.length, 0);
+    // Every GPU the ledger has open burns the budget, also those of a workspace mid-action.
+    const gpusHeld = Math.max(budget?.burningGpus ?? 0, mine.reduce((n, w) => n + w.allocations.length, 0));
     const runsOutAt = budget ? now + (budget.left / gpusHeld) * 3_600_000 : Infinity;
     const warningMs = settings.warningMinutes * config.idleMinuteMs;
     if (!budget || runsOutAt - now > warningMs) {
       // The budget was raised or removed after a warning: take it back.
       for (const ws of mine) if (ws.idleStopReason === "budget") await clearWarning(ws);
-      continue;
+      return;
     }
     for (const ws of mine) {
       handled.add(ws.id);
       if (ws.idleStopAt && ws.idleStopReason === "budget") {
+        // More budget, or fewer GPUs burning it, since the warning: the stop moves to when it now runs out.
+        if (budget.left > 0 && runsOutAt > ws.idleStopAt.getTime() + 1000) {
+          const moved = await db().workspace.updateMany({ where: { id: ws.id, idleStopAt: ws.idleStopAt }, data: { idleStopAt: new Date(runsOutAt) } });
+          if (moved.count) await notifyWorkspace(ws.id);
+          continue;
+        }
         if (now >= ws.idleStopAt.getTime()) await stopForBudget(ws, budget, settings);
         continue;
       }
@@ -200,7 +218,6 @@ async function checkBudgets(rows: Row[], settings: IdleCullingSettings): Promise
       });
     }
   }
-  return handled;
 }
 
 async function stopForBudget(ws: Row, budget: BudgetStatus, settings: IdleCullingSettings): Promise<void> {

@@ -87,6 +87,8 @@ function claimFields(claim: Claim) {
 }
 
 const SETTLED = { action: null, actionId: null, actionOwner: null, actionLeaseUntil: null, cancelRequested: false } as const;
+/** No idle or budget warning out, no "Keep running" counted. */
+export const IDLE_CLEARED = { idleStopAt: null, idleStopReason: null, idleSnoozedAt: null, idleSnoozes: 0 } as const;
 
 /** Refuses up front (503, nothing changed) when the engine does not answer, before any state is touched. */
 export async function requireBackend(): Promise<void> {
@@ -314,11 +316,9 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
           status: final,
           statusMessage: outcome.statusMessage ?? "",
           ...SETTLED,
-          // A settled action starts the idle clock afresh: no warning out, no "Keep running" counted.
-          idleStopAt: null,
-          idleStopReason: null,
-          idleSnoozedAt: null,
-          idleSnoozes: 0,
+          // A settled action starts the idle clock afresh: no warning out, no "Keep running" counted. A used-up budget's
+          // warning stays while the workspace keeps its GPUs (a reset must not put its stop off).
+          ...(holds && ws.idleStopReason === "budget" ? {} : IDLE_CLEARED),
           ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
           ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
           ...(holds ? {} : { upstream: null }),

@@ -61,7 +61,7 @@ export function toWorkspaceView(w: WorkspaceRow): WorkspaceView {
     createdAt: w.createdAt,
     startedAt: w.startedAt,
     lastActivityAt: w.lastActivityAt,
-    idle: w.idleStopAt ? { stopAt: w.idleStopAt, reason: w.idleStopReason === "budget" ? "budget" : "idle", snoozes: w.idleSnoozes } : null,
+    idle: w.idleStopAt && w.status === "running" ? { stopAt: w.idleStopAt, reason: w.idleStopReason === "budget" ? "budget" : "idle", snoozes: w.idleSnoozes } : null,
     updatedAt: w.updatedAt,
   };
 }

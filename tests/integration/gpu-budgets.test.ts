@@ -68,6 +68,11 @@ describe("GPU-hour budgets in the quota", () => {
     const keep = await g.api(`/api/workspaces/${ws.id}/keep-running`, { method: "POST", token: dave.token });
     expect(keep.status).toBe(409);
     expect(keep.body.error.message).toMatch(/GPU-hour budget is used up/);
+    // Nor does a reset put the stop off: the warning outlives it, the same moment.
+    const reset = await g.api(`/api/workspaces/${ws.id}/reset`, { method: "POST", token: dave.token });
+    expect(reset.status, reset.text).toBe(200);
+    const afterReset = await waitFor("the reset to settle", () => g.api(`/api/workspaces/${ws.id}`, { token: dave.token }), (r) => r.body?.status !== "resetting", 20_000, 100);
+    if (afterReset.body.status === "running") expect(afterReset.body.idle).toMatchObject({ reason: "budget", stopAt: warned.body.idle.stopAt });
 
     const stopped = await waitFor("the stop", () => g.api(`/api/workspaces/${ws.id}`, { token: dave.token }), (r) => r.body?.status === "stopped", 20_000, 100);
     expect(stopped.body.statusMessage).toBe("Stopped: the GPU-hour budget (0.002 per week) is used up");
@@ -80,7 +85,8 @@ describe("GPU-hour budgets in the quota", () => {
     expect(mine.find((e: any) => e.action === "workspace.stop")).toMatchObject({ actorEmail: "system:idle-culler", after: { reason: "budget" } });
     const conn = new Database(path.join(g.dataDir.path, "gantry.db"), { readonly: true });
     try {
-      expect((conn.prepare("SELECT endReason FROM UsageInterval WHERE workspaceId = ?").all(ws.id) as any[]).map((r) => r.endReason)).toEqual(["budget"]);
+      // The reset ended one interval and began the next; the budget ended that one.
+      expect((conn.prepare("SELECT endReason FROM UsageInterval WHERE workspaceId = ? ORDER BY startedAt").all(ws.id) as any[]).map((r) => r.endReason)).toEqual(["reset", "budget"]);
     } finally {
       conn.close();
     }
