@@ -156,7 +156,9 @@ describe("cookie-authenticated state changes", () => {
           origin,
           json: c.exp.method === "DELETE" ? undefined : { unknownField: 1 },
         });
-        expect([404, 422], `${label(c)} from ${origin}: ${res.status} ${res.text.slice(0, 200)}`).toContain(res.status);
+        // A DELETE of a thing without an id (the metrics token) has nothing to miss: its 200 (already off) proves it too.
+        const allowed = c.exp.method === "DELETE" && c.route.params.length === 0 ? [200, 404, 422] : [404, 422];
+        expect(allowed, `${label(c)} from ${origin}: ${res.status} ${res.text.slice(0, 200)}`).toContain(res.status);
       }
       const created = await env.req("/api/tokens", { jar: env.admin.jar, origin, json: { name: "own-origin" } });
       expect(created.status, created.text).toBe(201);
