@@ -6,27 +6,25 @@ import type { LaunchLimits } from "@/components/workspaces/launch-form";
 import { requirePageUser } from "@/lib/auth/page-guard";
 import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
 import { listImages } from "@/lib/images/catalog";
-import { budgetOf, quotaOf, usageOf } from "@/lib/quotas/quota-usage";
+import { budgetOf, handedOut, quotaOf, usageOf } from "@/lib/quotas/quota-usage";
 import { hostCapacity } from "@/lib/quotas/host-capacity";
 import { hostRemaining } from "@/lib/quotas/quota-math";
-import { listGpus } from "@/lib/gpus/list-gpus";
-import { listUsersWithQuota } from "@/lib/users/admin-users";
+import { countFreeGpus } from "@/lib/gpus/list-gpus";
 import { getSettings } from "@/lib/settings/settings";
 
 export const dynamic = "force-dynamic";
 
 /** What is left of the host for anyone: its capacity less the admin's reserve less what active workspaces hold. */
 async function hostLeft() {
-  const [host, settings, users, gpus] = await Promise.all([
+  const [host, settings, held, gpusFree] = await Promise.all([
     hostCapacity().catch(() => null), // Docker unreachable: the host's size is unknown, the API will say so on launch.
     getSettings(),
-    listUsersWithQuota(),
-    listGpus(),
+    handedOut(),
+    countFreeGpus(),
   ]);
-  const handedOut = users.reduce((acc, u) => ({ memoryGb: acc.memoryGb + u.usage.memoryGb, cpus: acc.cpus + u.usage.cpus }), { memoryGb: 0, cpus: 0 });
   return {
-    remaining: host ? hostRemaining(host, settings.hostReserve, handedOut) : null,
-    gpusFree: gpus.filter((g) => g.workspaceId === null).length,
+    remaining: host ? hostRemaining(host, settings.hostReserve, held) : null,
+    gpusFree,
   };
 }
 

@@ -15,6 +15,54 @@ export async function usageOf(userId: string, client: Tx | ReturnType<typeof db>
   return { ...sumUsage(active), workspaces };
 }
 
+/** What every user holds now, from two grouped queries (not one per user): user id → usage. Users holding nothing
+ * and owning no workspace are absent; read them as zero. */
+export async function usageByUser(client: Tx | ReturnType<typeof db> = db()): Promise<Map<string, Usage>> {
+  const [held, owned] = await Promise.all([
+    client.workspace.groupBy({ by: ["userId"], where: { status: { in: HOLDING_STATUSES } }, _sum: { gpus: true, memoryGb: true, cpus: true } }),
+    client.workspace.groupBy({ by: ["userId"], _count: { _all: true } }),
+  ]);
+  const out = new Map<string, Usage>();
+  for (const o of owned) out.set(o.userId, { gpus: 0, memoryGb: 0, cpus: 0, workspaces: o._count._all });
+  for (const h of held) {
+    const u = out.get(h.userId) ?? { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 };
+    out.set(h.userId, { ...u, gpus: h._sum.gpus ?? 0, memoryGb: h._sum.memoryGb ?? 0, cpus: h._sum.cpus ?? 0 });
+  }
+  return out;
+}
+
+export const NO_USAGE: Usage = { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 };
+
+/** Memory and CPUs every active workspace holds together: one aggregate query, whatever the number of users. */
+export async function handedOut(client: Tx | ReturnType<typeof db> = db()): Promise<{ memoryGb: number; cpus: number }> {
+  const sum = await client.workspace.aggregate({ where: { status: { in: HOLDING_STATUSES } }, _sum: { memoryGb: true, cpus: true } });
+  return { memoryGb: sum._sum.memoryGb ?? 0, cpus: sum._sum.cpus ?? 0 };
+}
+
+/** Every user's quota: one read of the quota rows and the settings. User id → quota (the default for users without a row). */
+export async function quotasOf(userIds: string[], client: Tx | ReturnType<typeof db> = db()): Promise<Map<string, QuotaValues>> {
+  const [rows, settings] = await Promise.all([client.quota.findMany({ where: { userId: { in: userIds } } }), getSettings(client)]);
+  const byUser = new Map(rows.map((r) => [r.userId, quotaFromRow(r)]));
+  return new Map(userIds.map((id) => [id, byUser.get(id) ?? settings.defaultQuota]));
+}
+
+/** The budgets of many users from one ledger query (what budgetOf does for one): user id → status, null without a budget. */
+export async function budgetsOf(quotas: Map<string, QuotaValues>, client: Tx | ReturnType<typeof db> = db(), now = new Date()): Promise<Map<string, BudgetStatus | null>> {
+  const budgeted = [...quotas].filter(([, q]) => q.gpuHoursBudget !== null);
+  const out = new Map<string, BudgetStatus | null>([...quotas.keys()].map((id) => [id, null]));
+  if (!budgeted.length) return out;
+  // The earliest period any of them counts from; each user's own period is cut again by budgetStatus.
+  const from = new Date(Math.min(...budgeted.map(([, q]) => budgetPeriodStart(q.budgetPeriod, now).getTime())));
+  const intervals = await client.usageInterval.findMany({
+    where: { userId: { in: budgeted.map(([id]) => id) }, gpus: { gt: 0 }, startedAt: { lt: now }, OR: [{ endedAt: null }, { endedAt: { gt: from } }] },
+    select: { userId: true, gpus: true, startedAt: true, endedAt: true },
+  });
+  const byUser = new Map<string, typeof intervals>();
+  for (const i of intervals) byUser.set(i.userId, [...(byUser.get(i.userId) ?? []), i]);
+  for (const [id, q] of budgeted) out.set(id, budgetStatus(q.gpuHoursBudget!, q.budgetPeriod, byUser.get(id) ?? [], now));
+  return out;
+}
+
 export function quotaFromRow(row: { maxGpus: number; maxMemoryGb: number; maxCpus: number; maxWorkspaces: number; gpuHoursBudget: number | null; budgetPeriod: string }): QuotaValues {
   return {
     maxGpus: row.maxGpus,
