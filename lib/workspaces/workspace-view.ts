@@ -12,6 +12,40 @@ export const workspaceInclude = {
 
 export type WorkspaceRow = NonNullable<Awaited<ReturnType<typeof loadWorkspace>>>;
 
+/**
+ * Exactly the columns a WorkspaceView shows, for lists: reading every column of a thousand rows costs Prisma several
+ * times more than these (measured with bench/scale.ts's 1000 workspaces: 70 ms against 16 ms).
+ */
+export const workspaceViewSelect = {
+  id: true,
+  name: true,
+  status: true,
+  statusMessage: true,
+  userId: true,
+  imageId: true,
+  imageRef: true,
+  gpus: true,
+  memoryGb: true,
+  cpus: true,
+  containerId: true,
+  createdAt: true,
+  startedAt: true,
+  lastActivityAt: true,
+  idleStopAt: true,
+  idleStopReason: true,
+  idleSnoozes: true,
+  updatedAt: true,
+  image: workspaceInclude.image,
+  allocations: { select: { gpu: { select: { index: true, uuid: true } } } },
+  user: workspaceInclude.user,
+} as const;
+
+/** The part of a workspace row the view reads (a full WorkspaceRow is one too). */
+export type WorkspaceViewRow = Pick<
+  WorkspaceRow,
+  "id" | "name" | "status" | "statusMessage" | "userId" | "imageId" | "imageRef" | "gpus" | "memoryGb" | "cpus" | "containerId" | "createdAt" | "startedAt" | "lastActivityAt" | "idleStopAt" | "idleStopReason" | "idleSnoozes" | "updatedAt" | "image" | "user"
+> & { allocations: { gpu: { index: number; uuid: string } }[] };
+
 export function loadWorkspace(id: string) {
   return db().workspace.findUnique({ where: { id }, include: workspaceInclude });
 }
@@ -41,7 +75,7 @@ export type WorkspaceView = {
 };
 
 /** What any API response may say about a workspace: never its Jupyter token. */
-export function toWorkspaceView(w: WorkspaceRow): WorkspaceView {
+export function toWorkspaceView(w: WorkspaceViewRow): WorkspaceView {
   return {
     id: w.id,
     name: w.name,
