@@ -1,0 +1,6 @@
+-- DropIndex
+DROP INDEX "AuditEvent_at_idx";
+
+-- CreateIndex
+CREATE INDEX "AuditEvent_at_id_idx" ON "AuditEvent"("at", "id");
+
