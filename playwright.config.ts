@@ -1,6 +1,6 @@
 import { defineConfig } from "@playwright/test";
 
-// Browser tests against the real app: e2e/global-setup.ts starts `npx tsx server.ts` on a free port with a fresh
+// Browser tests against the real app: e2e/global-setup.ts starts `node dist/server.mjs` on a free port with a fresh
 // data dir and seeds it through the CLI, then hands the URL and accounts to the specs in e2e/.auth/harness.json
 // (e2e/fixtures.ts turns it into baseURL).
 // Debian's Chromium is used as installed: Playwright's own browser download is never needed.

@@ -6,6 +6,7 @@ import Docker from "dockerode";
 import { makeDataDir } from "../tests/helpers/data-dir";
 import { startServer, type GantryServer } from "../tests/helpers/gantry-server";
 import { cli, createTokenWithCli } from "../tests/helpers/run-cli";
+import { assertProductionBuild } from "../tests/helpers/prerequisites";
 
 export const IMAGE = process.env.BENCH_IMAGE ?? "gantry/test-jupyter:1";
 export const COMMAND = "python3 -m notebook --ip=0.0.0.0 --port={port} --no-browser --NotebookApp.base_url={base_url}";
@@ -59,6 +60,7 @@ export async function runBench(
   cleanup: () => Promise<void> = async () => {},
   opts: { env?: Record<string, string> } = {},
 ): Promise<void> {
+  assertProductionBuild();
   const dataDir = makeDataDir(`gantry-bench-${name}-`);
   let server: GantryServer | undefined;
   let userId: string | undefined;

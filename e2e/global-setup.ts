@@ -8,7 +8,7 @@ import { JUPYTER_COMMAND, JUPYTER_IMAGE } from "../tests/helpers/workspaces";
 import { ARTIFACTS_DIR, HARNESS_FILE, type Harness } from "./harness";
 import { ADMIN, USER } from "./seed";
 
-// Starts the real app once for all specs (`npx tsx server.ts` on a free port, fresh data dir, known admin) and seeds
+// Starts the real app once for all specs (`node dist/server.mjs` on a free port, fresh data dir, known admin) and seeds
 // it with the operator CLI: a regular user, the admin's API token and the test Jupyter image. What the specs need
 // goes to e2e/.auth/harness.json (workers are separate processes). The returned function is the global teardown.
 export default async function globalSetup(): Promise<() => Promise<void>> {

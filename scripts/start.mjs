@@ -4,13 +4,15 @@
 //   prisma generate when lib/db/generated is missing or prisma/schema.prisma is newer than it
 //   next build      when .next/BUILD_ID is missing, a source file is newer than it, or --rebuild is given
 //                   (not in --dev: the development server compiles on demand)
-// then runs `tsx server.ts` in the foreground and passes signals on, so `kill`, Ctrl-C, systemd and Docker's stop
-// all reach the server. Its exit code becomes this script's exit code.
+//   the server      dist/server.mjs (scripts/build-server.mjs) when it is missing or older than its sources
+// then becomes the server: it imports dist/server.mjs into this very process, so `npm start` is one Node process
+// (besides npm) with no TypeScript compiler loaded, and `kill`, Ctrl-C, systemd and Docker's stop reach the server
+// directly. `npm run dev` runs `tsx server.ts --dev` as a child instead (the development server compiles on demand).
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(ROOT);
@@ -95,18 +97,27 @@ if (!dev) {
   }
 }
 
-// The project's own tsx, not `npx tsx`: npm exec dies on SIGTERM without passing it on, which would leave the
-// server running without this script. tsx relays signals to the server process.
-const serverArgs = ["server.ts", ...(dev ? ["--dev"] : [])];
-say(`tsx ${serverArgs.join(" ")}`);
-const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), serverArgs, { stdio: "inherit" });
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
-  process.on(signal, () => child.kill(signal));
+if (!dev) {
+  // Built in a child process, like next build: nothing of esbuild stays in (or beside) the server.
+  const SERVER_BUNDLE = path.join(ROOT, "dist", "server.mjs");
+  const serverSources = ["server.ts", "lib", "tsconfig.json", "package-lock.json", "scripts/build-server.mjs"];
+  if (rebuild || !fs.existsSync(SERVER_BUNDLE) || newest(serverSources) > mtime(SERVER_BUNDLE)) runOrExit("node", ["scripts/build-server.mjs"]);
+  say("node dist/server.mjs (in this process)");
+  await import(pathToFileURL(SERVER_BUNDLE).href);
+} else {
+  // The project's own tsx, not `npx tsx`: npm exec dies on SIGTERM without passing it on, which would leave the
+  // server running without this script. tsx relays signals to the server process.
+  const serverArgs = ["server.ts", "--dev"];
+  say(`tsx ${serverArgs.join(" ")}`);
+  const child = spawn(path.join(ROOT, "node_modules", ".bin", "tsx"), serverArgs, { stdio: "inherit" });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on("error", (e) => {
+    console.error(`[start] cannot run tsx server.ts: ${e.message}`);
+    process.exit(1);
+  });
+  child.on("exit", (code, signal) => {
+    process.exit(code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 1));
+  });
 }
-child.on("error", (e) => {
-  console.error(`[start] cannot run tsx server.ts: ${e.message}`);
-  process.exit(1);
-});
-child.on("exit", (code, signal) => {
-  process.exit(code ?? 128 + (signal ? os.constants.signals[signal] ?? 0 : 1));
-});

@@ -22,6 +22,8 @@ export type ServerOptions = {
   proxyPort?: number;
   /** GANTRY_SSH_PORT; a free port is picked when omitted. */
   sshPort?: number;
+  /** How the server is run: the compiled server directly (default, what the tests use), or `npm start` itself. */
+  command?: "server" | "npm-start";
 };
 
 export type GantryServer = {
@@ -32,6 +34,8 @@ export type GantryServer = {
   proxyPort: number;
   /** The SSH gateway's port (GANTRY_SSH_PORT). */
   sshPort: number;
+  /** The process that leads the server's process group (tests/helpers/supervise.mjs); the server runs under it. */
+  groupPid: number;
   dataDir: string;
   logFile: string;
   stdout(): string;
@@ -144,10 +148,12 @@ async function spawnServer(opts: ServerOptions): Promise<Spawned> {
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
 
   const log = fs.createWriteStream(logFile, { flags: "a" });
-  log.write(`=== ${new Date().toISOString()} npx tsx server.ts (port ${port}, proxy ${proxyPort}, data ${dataDir})\n`);
-  // detached: its own process group, so stop() reaches npx, tsx and node alike; supervise.mjs ends that group if this
-  // process dies without calling stop().
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, "tests", "helpers", "supervise.mjs"), "npx", "tsx", "server.ts"], {
+  log.write(`=== ${new Date().toISOString()} ${opts.command === "npm-start" ? "npm start" : "node dist/server.mjs"} (port ${port}, proxy ${proxyPort}, data ${dataDir})\n`);
+  // The compiled server, as `npm start` runs it (tests/helpers/prerequisites.ts builds it before the tests).
+  // detached: its own process group, so stop() reaches it; supervise.mjs ends that group if this process dies
+  // without calling stop().
+  const command = opts.command === "npm-start" ? ["npm", "start"] : [process.execPath, path.join(REPO_ROOT, "dist", "server.mjs")];
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, "tests", "helpers", "supervise.mjs"), ...command], {
     cwd: REPO_ROOT,
     env: env as NodeJS.ProcessEnv,
     detached: true,
@@ -185,7 +191,7 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `npx tsx server.ts` on a free port and waits until GET /api/health answers 200. */
+/** Starts the server (node dist/server.mjs) on a free port and waits until GET /api/health answers 200. */
 export async function startServer(opts: ServerOptions = {}): Promise<GantryServer> {
   const s = await spawnServer(opts);
   const timeoutMs = opts.startTimeoutMs ?? 90_000;
@@ -229,6 +235,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<GantryServe
     port: s.port,
     proxyPort: s.proxyPort,
     sshPort: s.sshPort,
+    groupPid: s.child.pid!,
     dataDir: s.dataDir,
     logFile: s.logFile,
     stdout: () => s.out.stdout,

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import Docker from "dockerode";
@@ -32,10 +33,15 @@ export async function assertDockerReachable(who = "integration tests", timeoutMs
   }
 }
 
-/** Throws unless `next build` has produced a production build: the test servers run it, as `npm start` does. */
+/**
+ * Throws unless `next build` has produced a production build, and compiles the server (dist/server.mjs, about a
+ * second) from the sources as they are now: the test servers run both, as `npm start` does.
+ */
 export function assertProductionBuild(): void {
   const buildId = path.join(REPO_ROOT, ".next", "BUILD_ID");
   if (!fs.existsSync(buildId)) {
     throw new Error(`No production build at ${buildId}: run \`npx next build\` first (\`npm test\` does it for you).`);
   }
+  const built = spawnSync(process.execPath, [path.join(REPO_ROOT, "scripts", "build-server.mjs")], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (built.status !== 0) throw new Error(`node scripts/build-server.mjs failed: ${built.stderr || built.stdout}`);
 }

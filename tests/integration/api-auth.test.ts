@@ -7,7 +7,7 @@ import { startServer, type GantryServer } from "../helpers/gantry-server";
 import { cli, createTokenWithCli } from "../helpers/run-cli";
 import { login, type Session } from "../helpers/http-session";
 
-// One real server (npx tsx server.ts, production build) on a fresh data dir, driven over HTTP, with users and
+// One real server (node dist/server.mjs, production build) on a fresh data dir, driven over HTTP, with users and
 // tokens made by the real CLI on the same SQLite file.
 
 const ADMIN = { email: "admin@gantry.test", password: "admin-password-123" };
