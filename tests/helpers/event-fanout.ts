@@ -70,9 +70,9 @@ export type Change = { user: Seeded; workspaceId: string; launchedAt: number; st
  * Each user launches a small busybox workspace and stops it, `slots` at a time (what the host's CPUs hold). Returns
  * when every launch and stop has answered.
  */
-export async function launchAndStop(baseUrl: string, users: Seeded[], imageId: string, slots: number): Promise<Change[]> {
+export async function launchAndStop(baseUrl: string, users: Seeded[], imageId: string, slots: number, name = "fanout"): Promise<Change[]> {
   return inPool(users, slots, async (user, i) => {
-    const launched = await callApi(baseUrl, "/api/workspaces", { token: user.token, json: { name: `fanout-${i}`, imageId, gpus: 0, memoryGb: 0.5, cpus: 0.5 } });
+    const launched = await callApi(baseUrl, "/api/workspaces", { token: user.token, json: { name: `${name}-${i}`, imageId, gpus: 0, memoryGb: 0.5, cpus: 0.5 } });
     if (launched.status !== 201) throw new Error(`launch for ${user.email} answered ${launched.status}: ${launched.text}`);
     const launchedAt = Date.now();
     const stopped = await callApi(baseUrl, `/api/workspaces/${launched.body.id}/stop`, { token: user.token, json: {} });
