@@ -105,6 +105,16 @@ describe("the counters and histograms", () => {
     expect(count(req, "gantry_request_duration_seconds_count", { method: "GET", route: "/api/workspaces/[id]", code: "200" })).toBe(1);
   });
 
+  it("count open event streams up and down", async () => {
+    const m = createMetrics({ readState: async () => STATE });
+    let get = await scrape(m);
+    expect(get("gantry_event_stream_clients").map((v) => v.value)).toEqual([0]);
+    for (let i = 0; i < 3; i++) m.countEventStreamClients(1);
+    m.countEventStreamClients(-1);
+    get = await scrape(m);
+    expect(get("gantry_event_stream_clients").map((v) => v.value)).toEqual([2]);
+  });
+
   it("render the text format with prom-client's content type", async () => {
     const m = createMetrics({ readState: async () => STATE, defaultMetrics: true });
     const { contentType, body } = await m.render();

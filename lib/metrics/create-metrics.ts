@@ -156,6 +156,12 @@ export function createMetrics(opts: { readState: () => Promise<StateCounts>; def
   proxyBytes.inc({ direction: "to_workspace" }, 0);
   proxyBytes.inc({ direction: "from_workspace" }, 0);
 
+  const eventStreams = new Gauge({
+    name: "gantry_event_stream_clients",
+    help: "Open event streams (GET /api/events): dashboards listening for their workspaces' changes.",
+    registers,
+  });
+
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: "gantry_" });
 
   return {
@@ -177,6 +183,10 @@ export function createMetrics(opts: { readState: () => Promise<StateCounts>; def
     countProxyBytes(toWorkspace: number, fromWorkspace: number) {
       if (toWorkspace > 0) proxyBytes.inc({ direction: "to_workspace" }, toWorkspace);
       if (fromWorkspace > 0) proxyBytes.inc({ direction: "from_workspace" }, fromWorkspace);
+    },
+    /** +1 when an event stream opens, -1 when it ends (however it ends). */
+    countEventStreamClients(delta: number) {
+      eventStreams.inc(delta);
     },
     setGpuSampleSource(source: GpuSampleSource | null) {
       gpuSource = source;

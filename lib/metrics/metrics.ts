@@ -62,6 +62,11 @@ export function countProxyBytes(toWorkspace: number, fromWorkspace: number): voi
   safely("proxy bytes", (m) => m.countProxyBytes(toWorkspace, fromWorkspace));
 }
 
+/** An event stream (GET /api/events) opened (+1) or ended (-1). */
+export function countEventStreamClients(delta: 1 | -1): void {
+  safely("event stream clients", (m) => m.countEventStreamClients(delta));
+}
+
 /** Where the per-GPU gauges read their values at scrape time: the telemetry sampler registers its latest samples. */
 export function setGpuSampleSource(source: GpuSampleSource | null): void {
   metrics().setGpuSampleSource(source);

@@ -215,7 +215,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) 
   }
 }
 
-export type SseEvent = { event: string; data: any; raw: string };
+/** One event as received; `at` is Date.now() when its block was parsed (for the SSE benchmark's latency). */
+export type SseEvent = { event: string; data: any; raw: string; at: number };
 
 export type EventStream = {
   events: SseEvent[];
@@ -261,7 +262,7 @@ export async function openEvents(baseUrl: string, token: string): Promise<EventS
           } catch {
             /* keep the text */
           }
-          events.push({ event, data: parsed, raw: block });
+          events.push({ event, data: parsed, raw: block, at: Date.now() });
           for (const w of waiters) w();
         }
       }
