@@ -81,6 +81,8 @@ class Stats {
   private readonly latencies = new Map<Call, number[]>();
   private readonly statuses = new Map<Call, Map<number, number>>();
   readonly unexpected: string[] = [];
+  /** Requests still in flight when autocannon stopped at the end of the duration. */
+  unanswered = 0;
 
   record(call: Call, status: number, ms: number): void {
     if (!this.latencies.has(call)) this.latencies.set(call, []);
@@ -119,7 +121,9 @@ const madeUserIds: string[] = [];
 function startFront(dashboardPort: number, proxyPort: number): Promise<{ server: http.Server; url: string; errors: string[] }> {
   const errors: string[] = [];
   const proxy = createProxyServer({ xfwd: false, proxyTimeout: 0 });
-  const agent = new http.Agent({ keepAlive: true });
+  // A connection per request: a kept-alive one may be closed by Gantry's server (its keep-alive timeout) just as the
+  // front sends on it, and the front would answer that 502 itself.
+  const agent = new http.Agent({ keepAlive: false });
   proxy.on("error", (err, _req, res) => {
     errors.push(err.message);
     if (res && "writeHead" in res && !res.headersSent) (res as http.ServerResponse).writeHead(502).end();
@@ -136,9 +140,9 @@ function flowOf(u: LoadUser, imageId: string, stats: Stats): autocannon.Request[
   const auth = { authorization: `Bearer ${u.token}` };
   const step = (call: Call, build: () => Partial<autocannon.Request> | null, ok: (status: number, body: string) => void): autocannon.Request => ({
     setupRequest: (req) => {
+      u.current = call;
       const r = build();
       if (!r) return null as unknown as autocannon.Request;
-      u.current = call;
       return { ...req, ...r };
     },
     onResponse: (status, body) => {
@@ -243,7 +247,7 @@ const harmless = (e: Sent) => e.call === "open" || (e.status !== null && e.statu
  * the look, and whose requests from QUIET_MS before it to its end changed nothing (that is known once they are
  * answered, so the verdict waits for those answers).
  */
-async function checkDuringLoad(dbFile: string, users: LoadUser[]): Promise<CheckResult> {
+async function checkDuringLoad(dbFile: string, users: LoadUser[], loadRuns: () => boolean): Promise<CheckResult> {
   const violations: string[] = [];
   const ids = new Set(users.map((u) => u.id));
   const first = await runningGpus(ids);
@@ -263,7 +267,8 @@ async function checkDuringLoad(dbFile: string, users: LoadUser[]): Promise<Check
   const end = performance.now();
   const settledAfter = new Set(candidates.filter((u) => settled(dbFile, [u.id])).map((u) => u.id));
   const inWindow = (u: LoadUser) => u.sent.filter((e) => e.sentAt <= end && (e.answeredAt === null || e.answeredAt >= start - QUIET_MS));
-  for (let i = 0; i < 1200 && candidates.some((u) => inWindow(u).some((e) => e.answeredAt === null)); i++) await sleep(250);
+  // Once autocannon has stopped, what was in flight gets no answer: those users are then not judged.
+  while (loadRuns() && candidates.some((u) => inWindow(u).some((e) => e.answeredAt === null))) await sleep(250);
   const judged = candidates.filter((u) => settledAfter.has(u.id) && inWindow(u).every((e) => e.answeredAt !== null && harmless(e)));
   for (const v of found) {
     const about = candidates.find((u) => v.includes(u.id) || [...u.workspaceIds].some((w) => v.includes(w)));
@@ -319,7 +324,7 @@ void runBench(
       while (running) {
         for (let waited = 0; running && waited < CHECK_SECONDS * 1000; waited += 250) await sleep(250);
         if (!running) break;
-        const r = await checkDuringLoad(dbFile, users);
+        const r = await checkDuringLoad(dbFile, users, () => running);
         checks++;
         checkedUsers += r.checked;
         violations.push(...r.violations.map((v) => `check ${checks}: ${v}`));
@@ -330,6 +335,7 @@ void runBench(
 
     const result = await done;
     running = false;
+    for (const u of users) if (u.inFlight) stats.unanswered++;
     await checker;
 
     // Autocannon stops its connections mid-request: let what was under way finish, then judge everyone.
@@ -347,7 +353,7 @@ void runBench(
     console.log("");
     console.log(`${USERS} users (${GPU_USERS} with ${GPUS_EACH} GPUs each of 8) for ${SECONDS} s, ≤ ${RATE} request/s each, ${MEMORY_GB} GB and ${CPUS} CPUs a workspace; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}:`);
     for (const line of stats.table()) console.log(line);
-    console.log(`requests ${result.requests.total} (autocannon), loops begun ${loops}; request errors ${result.errors}, timeouts ${result.timeouts}; front proxy errors ${front.errors.length}`);
+    console.log(`requests ${result.requests.total} (autocannon), loops begun ${loops}; request errors ${result.errors}, timeouts ${result.timeouts}, cut off at the end ${stats.unanswered}; front proxy errors ${front.errors.length}`);
     console.log(`5xx answers: ${total5xx}`);
     console.log(`invariant checks: ${checks} (${checkedUsers} user checks, the last one of all ${USERS} users once settled), violations: ${violations.length}`);
     for (const line of stats.unexpected.slice(0, 20)) console.log(`  5xx: ${line}`);
