@@ -28,6 +28,8 @@ export type WorkspaceAccess = {
    * same address must not be sent requests on the old one's kept-alive connections.
    */
   instance: string | null;
+  /** When the container last started (ms since the epoch), if it runs. */
+  startedAt?: number | null;
   /** http://address:port while running; null otherwise or when the address is not known yet. */
   target: string | null;
 };

@@ -15,6 +15,8 @@ export type ProxyTarget = {
   target: string | null;
   /** Identifies the upstream connection: the target and the container (and its start) behind it. */
   upstreamKey: string | null;
+  /** When the container last started (ms since the epoch): its server may still be starting up. */
+  startedAt: number | null;
   jupyterToken: string;
   viaAdmin: boolean;
 };
@@ -36,7 +38,7 @@ async function loadWorkspace(id: string): Promise<WorkspaceAccess | null> {
     }
   }
   const instance = ws.containerId && `${ws.containerId}@${ws.startedAt?.getTime() ?? 0}`;
-  return { ownerId: ws.userId, status: ws.status, jupyterToken: ws.jupyterToken, instance, target };
+  return { ownerId: ws.userId, status: ws.status, jupyterToken: ws.jupyterToken, instance, target, startedAt: ws.startedAt?.getTime() ?? null };
 }
 
 // One cache per module graph (the custom server's proxy, Next's /open route): each listens to the one shared bus.
@@ -87,6 +89,7 @@ export async function proxyAccess(workspaceId: string, userId: string, opts: { f
     status: ws.status,
     target,
     upstreamKey: target && `${ws.instance} ${target}`,
+    startedAt: ws.startedAt ?? null,
     jupyterToken: ws.jupyterToken,
     viaAdmin,
   };

@@ -13,6 +13,7 @@ import { mayChangeAccess, subscribe } from "../events/bus";
 import { safeWorkspacePath } from "./safe-workspace-path";
 import { onWorkspaceHost, workspaceOrigin } from "./workspace-origin";
 import { countUpstreamSocket } from "../metrics/proxy-bytes";
+import { waitForUpstream } from "./wait-for-upstream";
 
 // The workspace proxy, on an origin of its own: a workspace's HTML and JavaScript never run on the dashboard's
 // origin. It authenticates with its own per-workspace cookie (obtained through a grant from the dashboard),
@@ -320,9 +321,7 @@ export function createWorkspaceProxy() {
       if (access === "invalid_token") return send(res, 401, "This Gantry API token is not valid (unknown, revoked, or its user is disabled).");
       if (!access) return send(res, 404, "Not found");
       if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
-      touchActivity(workspaceId);
-      prepareUpstream(req, access);
-      return void proxy.web(req, res, { target: access.target, agent: upstreamAgent(access) });
+      return forward(req, res, access);
     }
 
     const session = await sessionFor(req, workspaceId);
@@ -337,9 +336,16 @@ export function createWorkspaceProxy() {
     const access = await proxyAccess(workspaceId, session.userId);
     if (!access) return send(res, 404, "Not found");
     if (!access.target) return send(res, 503, `This workspace is ${access.status}. Start it from the Gantry dashboard.`);
-    touchActivity(workspaceId);
+    return forward(req, res, access);
+  }
+
+  /** Sends an admitted request on to the workspace, once a server that has just started listens (see wait-for-upstream). */
+  async function forward(req: http.IncomingMessage, res: http.ServerResponse, access: ProxyTarget): Promise<void> {
+    touchActivity(access.workspaceId);
+    await waitForUpstream(access.target!, access.upstreamKey ?? access.target!, access.startedAt);
+    if (res.destroyed) return;
     prepareUpstream(req, access);
-    proxy.web(req, res, { target: access.target, agent: upstreamAgent(access) });
+    proxy.web(req, res, { target: access.target!, agent: upstreamAgent(access) });
   }
 
   function refuse(socket: Duplex, status: string): void {
@@ -387,8 +393,11 @@ export function createWorkspaceProxy() {
     });
     openSockets.set(socket, stillAllowed);
     socket.on("close", () => openSockets.delete(socket));
-    prepareUpstream(req, access);
-    proxy.ws(req, socket, head, { target: access.target! });
+    void waitForUpstream(access.target!, access.upstreamKey ?? access.target!, access.startedAt).then(() => {
+      if (socket.destroyed) return;
+      prepareUpstream(req, access);
+      proxy.ws(req, socket, head, { target: access.target! });
+    });
   }
 
   return {

@@ -7,6 +7,7 @@ import { describeFailure, engineUnavailable } from "../backend/errors";
 import { log } from "../log";
 import { observeAction } from "../metrics/metrics";
 import { hostCapacity } from "../quotas/host-capacity";
+import { config } from "../config";
 import { allocateGpus, checkAndPickResources } from "../quotas/reserve-resources";
 import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type Action, type WorkspaceStatus } from "./lifecycle";
 import { closeUsage, openUsage, type EndReason } from "./usage-ledger";
@@ -90,9 +91,13 @@ const SETTLED = { action: null, actionId: null, actionOwner: null, actionLeaseUn
 /** No idle or budget warning out, no "Keep running" counted. */
 export const IDLE_CLEARED = { idleStopAt: null, idleStopReason: null, idleSnoozedAt: null, idleSnoozes: 0 } as const;
 
-/** Refuses up front (503, nothing changed) when the engine does not answer, before any state is touched. */
+/**
+ * Refuses up front (503, nothing changed) when the engine does not answer, before any state is touched. An engine
+ * that is down refuses the connection at once; one that is only slow (a busy host: its ping took over 2 s under
+ * the load bench) gets the same patience as every other Docker call, rather than being reported unreachable.
+ */
 export async function requireBackend(): Promise<void> {
-  if (!(await backend().ping())) throw engineUnavailable();
+  if (!(await backend().ping(config.dockerTimeoutMs))) throw engineUnavailable();
 }
 
 /** Runs an action on an existing workspace through the lifecycle. Returns the workspace as its owner was last told. */
