@@ -46,12 +46,24 @@ export function sharedHostWarning(): string | null {
   );
 }
 
-/** The origin (scheme://host[:port]) a workspace is served on. */
-export function workspaceOrigin(workspaceId: string): string {
+/**
+ * The origin (scheme://host[:port]) each workspace is served on, as a function: the configuration is read once, so a
+ * list of a thousand workspaces does not parse the proxy URL a thousand times.
+ */
+export function workspaceOrigins(): (workspaceId: string) => string {
   const base = new URL(config.proxyPublicUrl);
   const p = pattern();
-  if (p) base.hostname = p.replace("{id}", workspaceId);
-  return base.origin;
+  if (!p) return () => base.origin;
+  return (workspaceId) => {
+    const url = new URL(base);
+    url.hostname = p.replace("{id}", workspaceId);
+    return url.origin;
+  };
+}
+
+/** The origin (scheme://host[:port]) a workspace is served on. */
+export function workspaceOrigin(workspaceId: string): string {
+  return workspaceOrigins()(workspaceId);
 }
 
 /**

