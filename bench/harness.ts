@@ -58,7 +58,7 @@ export async function runBench(
   name: string,
   body: (env: BenchEnv) => Promise<void>,
   cleanup: () => Promise<void> = async () => {},
-  opts: { env?: Record<string, string> } = {},
+  opts: { env?: Record<string, string>; command?: "server" | "npm-start" } = {},
 ): Promise<void> {
   assertProductionBuild();
   const dataDir = makeDataDir(`gantry-bench-${name}-`);
@@ -82,7 +82,7 @@ export async function runBench(
   try {
     console.log(`Starting Gantry on ${dataDir.path} …`);
     const adminEmail = "admin@gantry.bench";
-    server = await startServer({ dataDir: dataDir.path, adminEmail, adminPassword: "bench-admin-password", env: opts.env });
+    server = await startServer({ dataDir: dataDir.path, adminEmail, adminPassword: "bench-admin-password", env: opts.env, command: opts.command });
     const adminToken = await createTokenWithCli(dataDir.path, adminEmail, "bench");
     // Let a small machine hold a workspace regardless of Gantry's default host reserve.
     expectStatus("PUT /api/admin/settings", await api(server, "/api/admin/settings", adminToken, "PUT", { hostReserve: { memoryGb: 0, cpus: 0 } }), 200);

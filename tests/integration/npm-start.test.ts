@@ -1,54 +1,13 @@
 import fs from "node:fs";
-import path from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type GantryServer } from "../helpers/gantry-server";
 import { waitFor } from "../helpers/gantry-api";
+import { descendants, isNode, isNpm, type Proc } from "../helpers/processes";
 
 // `npm start`, exactly as the README gives it, on a fresh data dir (the build is already there, as after the first
 // start): it must end as one Node process besides npm, serving the dashboard and the workspace proxy, with no
 // TypeScript compiler loaded — checked on the process tree and on every script V8 has parsed.
-
-type Proc = { pid: number; ppid: number; exe: string; cmd: string };
-
-function processes(): Proc[] {
-  const out: Proc[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const cmd = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
-      let exe = "";
-      try {
-        exe = fs.readlinkSync(`/proc/${entry}/exe`);
-      } catch {
-        /* a zombie, or not ours to read */
-      }
-      out.push({ pid: Number(entry), ppid, exe, cmd });
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
-
-/** Every process below `pid` (not `pid` itself). */
-function descendants(pid: number): Proc[] {
-  const all = processes();
-  const found: Proc[] = [];
-  const visit = (p: number) => {
-    for (const c of all.filter((x) => x.ppid === p)) {
-      found.push(c);
-      visit(c.pid);
-    }
-  };
-  visit(pid);
-  return found;
-}
-
-const isNode = (p: Proc) => path.basename(p.exe) === "node" || path.basename(p.exe).startsWith("node");
-const isNpm = (p: Proc) => /npm-cli\.js|(^|\/)npm(\s|$)/.test(p.cmd);
 
 let server: GantryServer;
 
