@@ -3,7 +3,7 @@ import readline from "node:readline";
 import { config } from "../config";
 import { db } from "../db/client";
 import { log } from "../log";
-import { publish } from "../events/bus";
+import { publish, subscribe } from "../events/bus";
 import { setGpuSampleSource } from "../metrics/metrics";
 import { parseTelemetryLine, telemetryArgs, type GpuReading } from "./parse-telemetry";
 import { foldIntoHours, HOURS_KEPT_MS, MinuteBuckets, MINUTES_KEPT_MS, periodStart, HOUR_S, type Holder, type SampleRow } from "./telemetry-buckets";
@@ -82,6 +82,8 @@ function setStatus(next: TelemetryState, reason: string | null): void {
   if (next === "unavailable" || next === "restarting") log.warn("GPU telemetry", fields);
   else log.info("GPU telemetry", fields);
 }
+
+const HOLDERS_MAX_AGE_MS = 60_000;
 
 async function refreshHolders(): Promise<void> {
   const rows = await db().gpuAllocation.findMany({ select: { gpuUuid: true, workspaceId: true, userId: true } });
@@ -222,6 +224,13 @@ export function startTelemetry(): () => void {
 
   let ticking = false;
   let lastCompact = 0;
+  // Who holds which GPU changes only with a lifecycle action, and every action publishes its workspace: the holders
+  // are read again after one (and once a minute, for changes another process made), not every sample.
+  let holdersStale = false;
+  let holdersReadAt = Date.now();
+  const unsubscribe = subscribe((e) => {
+    if (e.type === "workspace" || e.type === "workspace-deleted") holdersStale = true;
+  });
   const tick = async () => {
     if (ticking) return;
     ticking = true;
@@ -232,7 +241,11 @@ export function startTelemetry(): () => void {
         child.kill("SIGKILL");
         lastLineAt = Date.now();
       }
-      await refreshHolders();
+      if (holdersStale || Date.now() - holdersReadAt > HOLDERS_MAX_AGE_MS) {
+        holdersStale = false;
+        holdersReadAt = Date.now();
+        await refreshHolders();
+      }
       publishLive();
       await flush(Date.now());
       if (Date.now() - lastCompact > COMPACT_EVERY_MS) {
@@ -251,6 +264,7 @@ export function startTelemetry(): () => void {
 
   return () => {
     stopped = true;
+    unsubscribe();
     setGpuSampleSource(null);
     clearInterval(ticker);
     clearTimeout(restartTimer);
