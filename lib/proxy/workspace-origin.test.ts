@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { hostPatternProblem, onWorkspaceHost, perWorkspaceOrigins, sharedHostWarning, workspaceOrigin } from "./workspace-origin";
+import { hostPatternProblem, onWorkspaceHost, perWorkspaceOrigins, sharedHostWarning, workspaceOrigin, workspaceOrigins } from "./workspace-origin";
 
 const ID = "ws0123456789abcdef0123";
 const OTHER = "wsffffffffffffffffffff";
@@ -45,6 +45,18 @@ describe("workspaceOrigin and onWorkspaceHost", () => {
     expect(workspaceOrigin(ID)).toBe(`https://${ID}.ws.gantry.example.com`);
     env({ GANTRY_PROXY_URL: "http://proxy.local:3001" });
     expect(workspaceOrigin(ID)).toBe(`http://${ID}.ws.gantry.example.com:3001`);
+  });
+
+  it("workspaceOrigins (for lists) gives what a URL parse of each host gives, for any id and proxy URL", () => {
+    for (const [pattern, url] of [["{id}.WS.Gantry.example.com", "https://proxy.gantry.example.com"], ["{id}.localhost", "http://127.0.0.1:3001"], ["{id}.lab", "https://p.lab:443"]]) {
+      env({ GANTRY_PROXY_HOST_PATTERN: pattern, GANTRY_PROXY_URL: url });
+      const originOf = workspaceOrigins();
+      for (const id of [ID, OTHER, "c0", "Upper-Case", "gantryworkspaceid"]) {
+        const parsed = new URL(url);
+        parsed.hostname = pattern.toLowerCase().replace("{id}", id);
+        expect(originOf(id)).toBe(parsed.origin);
+      }
+    }
   });
 
   it("with a pattern: only the workspace's own host is its host (any port, any case)", () => {

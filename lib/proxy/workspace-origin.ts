@@ -54,11 +54,16 @@ export function workspaceOrigins(): (workspaceId: string) => string {
   const base = new URL(config.proxyPublicUrl);
   const p = pattern();
   if (!p) return () => base.origin;
-  return (workspaceId) => {
+  const slow = (workspaceId: string) => {
     const url = new URL(base);
     url.hostname = p.replace("{id}", workspaceId);
     return url.origin;
   };
+  // The origin parsed once, with a marker where the id goes: workspace ids are lowercase letters and digits, which a
+  // host name keeps as they are, so putting one in is a string replace (1000 URL parses cost ~3 ms).
+  const marker = "gantryworkspaceid";
+  const template = slow(marker);
+  return (workspaceId) => (/^[a-z0-9]+$/.test(workspaceId) ? template.replace(marker, workspaceId) : slow(workspaceId));
 }
 
 /** The origin (scheme://host[:port]) a workspace is served on. */

@@ -8,7 +8,7 @@ import { loadWorkspaceViews, toWorkspaceView, type WorkspaceView } from "./works
 /** The caller's workspaces; an admin asking for all gets everyone's. */
 export async function listWorkspaces(caller: Caller, all: boolean): Promise<WorkspaceView[]> {
   if (all && caller.role !== "admin") throw new ApiError("forbidden", "Only an admin can list every user's workspaces.");
-  return loadWorkspaceViews(all ? null : caller.id);
+  return loadWorkspaceViews(all ? null : { id: caller.id, email: caller.email, name: caller.name });
 }
 
 export async function getWorkspace(caller: Caller, id: string): Promise<WorkspaceView> {
