@@ -5,18 +5,9 @@ import { apiRequest } from "../api-request";
 import { LocalTime } from "../local-time";
 import { formatNumber } from "../format";
 import type { WorkspaceItem } from "./workspace-item";
+import type { LaunchLimits } from "@/lib/quotas/launch-limits";
 
 export type CatalogImage = { id: string; name: string; ref: string; cudaVersion: string | null; description: string };
-
-/** What a launch may ask for: the lower of the user's remaining quota and what the host has left, per resource. */
-export type LaunchLimits = {
-  gpus: { max: number; quotaLeft: number; hostFree: number };
-  memoryGb: { max: number; quotaLeft: number; hostLeft: number | null };
-  cpus: { max: number; quotaLeft: number; hostLeft: number | null };
-  workspacesLeft: number;
-  /** The GPU-hour budget's state this period, when the quota has one (no GPUs once it is used up). */
-  budget: { left: number; budget: number; period: "week" | "month"; resetsAt: string } | null;
-};
 
 const LABELS = { name: "Name", imageId: "Image", gpus: "GPUs", memoryGb: "Memory (GB)", cpus: "CPUs" };
 type Field = keyof typeof LABELS;

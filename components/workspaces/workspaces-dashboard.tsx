@@ -3,7 +3,8 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useRouter } from "next/navigation";
 import { statusRule } from "@/lib/workspaces/lifecycle";
-import { LaunchForm, type CatalogImage, type LaunchLimits } from "./launch-form";
+import { LaunchForm, type CatalogImage } from "./launch-form";
+import type { LaunchLimits } from "@/lib/quotas/launch-limits";
 import { WorkspaceCard } from "./workspace-card";
 import { useWorkspaceEvents } from "./use-workspace-events";
 import { newer, type GpuLive, type PullProgress, type WorkspaceItem } from "./workspace-item";

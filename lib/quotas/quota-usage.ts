@@ -42,8 +42,8 @@ export async function handedOut(client: Tx | ReturnType<typeof db> = db()): Prom
 /** Every user's quota: one read of the quota rows and the settings. User id → quota (the default for users without a row). */
 export async function quotasOf(userIds: string[], client: Tx | ReturnType<typeof db> = db()): Promise<Map<string, QuotaValues>> {
   const [rows, settings] = await Promise.all([client.quota.findMany({ where: { userId: { in: userIds } } }), getSettings(client)]);
-  const byUser = new Map(rows.map((r) => [r.userId, quotaFromRow(r)]));
-  return new Map(userIds.map((id) => [id, byUser.get(id) ?? settings.defaultQuota]));
+  const byUser = new Map(rows.map((r) => [r.userId, r]));
+  return new Map(userIds.map((id) => [id, effectiveQuota(byUser.get(id) ?? null, settings)]));
 }
 
 /** The budgets of many users from one ledger query (what budgetOf does for one): user id → status, null without a budget. */
@@ -63,7 +63,12 @@ export async function budgetsOf(quotas: Map<string, QuotaValues>, client: Tx | R
   return out;
 }
 
-export function quotaFromRow(row: { maxGpus: number; maxMemoryGb: number; maxCpus: number; maxWorkspaces: number; gpuHoursBudget: number | null; budgetPeriod: string }): QuotaValues {
+/** A user's quota: their own row, or the default quota for users without one. */
+export function effectiveQuota(row: Parameters<typeof quotaFromRow>[0] | null, settings: { defaultQuota: QuotaValues }): QuotaValues {
+  return row ? quotaFromRow(row) : settings.defaultQuota;
+}
+
+function quotaFromRow(row: { maxGpus: number; maxMemoryGb: number; maxCpus: number; maxWorkspaces: number; gpuHoursBudget: number | null; budgetPeriod: string }): QuotaValues {
   return {
     maxGpus: row.maxGpus,
     maxMemoryGb: row.maxMemoryGb,
@@ -87,8 +92,7 @@ export async function budgetOf(userId: string, quota: QuotaValues, client: Tx | 
 
 export async function quotaOf(userId: string, client: Tx | ReturnType<typeof db> = db()): Promise<QuotaValues> {
   const row = await client.quota.findUnique({ where: { userId } });
-  if (row) return quotaFromRow(row);
-  return (await getSettings(client)).defaultQuota;
+  return row ? quotaFromRow(row) : effectiveQuota(null, await getSettings(client));
 }
 
 export async function getUserQuota(userId: string): Promise<{ userId: string; quota: QuotaValues; usage: Usage; budget: BudgetStatus | null }> {

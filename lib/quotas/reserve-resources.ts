@@ -3,7 +3,7 @@ import { ApiError } from "../errors";
 import { getSettings, type Settings } from "../settings/settings";
 import { HOLDING_STATUSES } from "../workspaces/lifecycle";
 import { budgetProblem, capacityProblems, hostRemaining, pickGpus, quotaProblems, sumUsage, type HostCapacity } from "./quota-math";
-import { budgetOf, quotaFromRow } from "./quota-usage";
+import { budgetOf, effectiveQuota } from "./quota-usage";
 
 export type Reservation = {
   userId: string;
@@ -23,7 +23,7 @@ export type Reservation = {
 export async function checkAndPickResources(tx: Tx, r: Reservation, host: HostCapacity | null): Promise<{ gpuUuids: string[]; settings: Settings }> {
   const settings = await getSettings(tx);
   const row = await tx.quota.findUnique({ where: { userId: r.userId } });
-  const quota = row ? quotaFromRow(row) : settings.defaultQuota;
+  const quota = effectiveQuota(row, settings);
   // Everything that holds resources, but the workspace being started again: the user's share and the host's total.
   const [holding, workspaces] = await Promise.all([
     tx.workspace.findMany({ where: { status: { in: HOLDING_STATUSES }, id: r.workspaceId ? { not: r.workspaceId } : undefined }, select: { userId: true, gpus: true, memoryGb: true, cpus: true } }),

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeDataDir, type DataDir } from "../helpers/data-dir";
 import { freePort, startServer, type GantryServer } from "../helpers/gantry-server";
 import { cli, createTokenWithCli } from "../helpers/run-cli";
+import { login } from "../helpers/http-session";
 import {
   apiFor,
   BUSYBOX_IMAGE,
@@ -35,7 +36,7 @@ const DEFAULT_CSV = standInInventoryCsv();
 const DEFAULT_UUIDS = csvUuids(DEFAULT_CSV);
 
 type Quota = { maxGpus: number; maxMemoryGb: number; maxCpus: number; maxWorkspaces: number };
-type User = { id: string; email: string; token: string };
+type User = { id: string; email: string; password: string; token: string };
 type GpuDevice = { index: number; uuid: string };
 type Workspace = { id: string; name: string; status: string; statusMessage: string; userId: string; gpus: number; gpuDevices: GpuDevice[]; containerId: string | null };
 type AdminGpu = { index: number; uuid: string; name: string; memoryTotalMb: number | null; workspaceId: string | null; userId: string | null; since: string | null };
@@ -71,7 +72,7 @@ async function newUser(quota: Quota = ROOMY): Promise<User> {
   );
   userIds.push(created.id);
   await setQuota(created.id, quota);
-  return { id: created.id, email, token: await createTokenByLogin(server.url, email, password) };
+  return { id: created.id, email, password, token: await createTokenByLogin(server.url, email, password) };
 }
 
 async function setQuota(userId: string, quota: Quota): Promise<void> {
@@ -278,6 +279,27 @@ describe("quotas", () => {
     await expectJson(await action(u, stopped.id, "stop"));
     const me = await expectJson(await api("/api/me", { token: u.token }));
     expect(me).toMatchObject({ quota, usage: { gpus: 2, memoryGb: 1.5, cpus: 1, workspaces: 2 } });
+  });
+
+  it("the home page's launch limits count the same use (from the workspaces it lists) and the GPUs nobody holds", async () => {
+    const quota = { maxGpus: 3, maxMemoryGb: 8, maxCpus: 2.5, maxWorkspaces: 2 };
+    const u = await newUser(quota);
+    await launchRunning(u, { gpus: 2, memoryGb: 1.5, cpus: 1 });
+    const stopped = await launchRunning(u, { gpus: 1, memoryGb: 0.5, cpus: 0.5 });
+    await expectJson(await action(u, stopped.id, "stop"));
+    const signedIn = await login(server.url, u.email, u.password);
+    if (!signedIn.ok) throw new Error("cannot sign in");
+    const page = await signedIn.session.fetch("/");
+    expect(page.status).toBe(200);
+    const html = (await page.text()).replaceAll("<!-- -->", "");
+    const hint = (id: string) => new RegExp(`<li id="${id}">([^<]*)</li>`).exec(html)?.[1];
+    const free = (await adminGpus()).filter((g) => g.workspaceId === null).length;
+    expect(free).toBe(2);
+    expect(hint("launch-gpus-hint")).toBe("GPUs: up to 1 (1 left in your quota, 2 free on this host)");
+    expect(hint("launch-memory-hint")).toMatch(/^Memory: up to [\d.,]+ GB \(6\.5 GB left in your quota, [\d.,]+ GB free on this host\)$/);
+    expect(hint("launch-cpus-hint")).toMatch(/^CPUs: up to [\d.,]+ \(1\.5 left in your quota, [\d.,]+ free on this host\)$/);
+    // Two workspaces of two: the form says so.
+    expect(html).toContain('id="launch-full"');
   });
 });
 
