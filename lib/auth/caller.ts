@@ -1,12 +1,11 @@
 import type { NextRequest } from "next/server";
 import { getToken } from "next-auth/jwt";
 import { getServerSession } from "next-auth";
-import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { authSecret } from "./secret";
 import { authOptions } from "./auth-options";
 import { userForToken } from "./api-tokens";
-import { isSessionRevoked, sessionExpired, type SessionClaims } from "./session-revocation";
+import { sessionExpired, sessionUser, type SessionClaims, type SessionUserRow } from "./session-revocation";
 
 export type Role = "admin" | "user";
 export type Caller = {
@@ -19,7 +18,7 @@ export type Caller = {
   session?: { sid: string; authTime: number; epoch: number };
 };
 
-type UserRow = { id: string; email: string; name: string; role: string; disabled: boolean; sessionEpoch: number };
+type UserRow = SessionUserRow;
 
 function toCaller(user: UserRow, via: Caller["via"], claims?: SessionToken): Caller {
   const caller: Caller = { id: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "user", via };
@@ -39,8 +38,9 @@ export type SessionEnd = "expired" | "signed_out" | "password_changed" | "disabl
 async function checkSession(claims: SessionToken | null | undefined): Promise<{ user: UserRow } | { ended: SessionEnd }> {
   if (!claims || typeof claims.sub !== "string") return { ended: "deleted" };
   if (sessionExpired(claims)) return { ended: "expired" };
-  const [user, revoked] = await Promise.all([db().user.findUnique({ where: { id: claims.sub } }), isSessionRevoked(claims)]);
-  if (!user) return { ended: "deleted" };
+  const found = await sessionUser(claims.sub, claims);
+  if (!found) return { ended: "deleted" };
+  const { user, revoked } = found;
   if (user.disabled) return { ended: "disabled" };
   if (revoked) return { ended: "signed_out" };
   if (user.sessionEpoch !== (typeof claims.epoch === "number" ? claims.epoch : 0)) return { ended: "password_changed" };

