@@ -26,6 +26,12 @@ export function listImages(): Promise<ImageView[]> {
   return db().image.findMany({ orderBy: { name: "asc" } });
 }
 
+/** How many workspaces (of anyone, in any status) use each catalog image: image id → count; unused images absent. */
+export async function imageUseCounts(): Promise<Map<string, number>> {
+  const rows = await db().workspace.groupBy({ by: ["imageId"], _count: { _all: true } });
+  return new Map(rows.map((r) => [r.imageId, r._count._all]));
+}
+
 export async function getImage(id: string): Promise<ImageView> {
   const image = await db().image.findUnique({ where: { id } });
   if (!image) throw notFound("No such image in the catalog.");

@@ -1,8 +1,7 @@
 import type { Metadata } from "next";
 import { AppShell, PageHeader } from "@/components/app-shell";
 import { AddImageForm, ImageList } from "@/components/admin/images-admin";
-import { listImages } from "@/lib/images/catalog";
-import { listWorkspaces } from "@/lib/workspaces/list-workspaces";
+import { imageUseCounts, listImages } from "@/lib/images/catalog";
 import { requireAdminPage } from "../require-admin-page";
 
 export const metadata: Metadata = { title: "Images" };
@@ -10,9 +9,7 @@ export const dynamic = "force-dynamic";
 
 export default async function AdminImagesPage() {
   const user = await requireAdminPage("/admin/images");
-  const [images, workspaces] = await Promise.all([listImages(), listWorkspaces(user, true)]);
-  const uses = new Map<string, number>();
-  for (const w of workspaces) uses.set(w.imageId, (uses.get(w.imageId) ?? 0) + 1);
+  const [images, uses] = await Promise.all([listImages(), imageUseCounts()]);
   return (
     <AppShell user={user}>
       <PageHeader title="Images" description="The catalog: the only images users can launch. Each has its start command and the CUDA version it needs." />
