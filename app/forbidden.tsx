@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { AppShell, ForbiddenPage } from "@/components/app-shell";
-import { currentUser } from "@/lib/auth/caller";
+import { currentUser } from "@/lib/auth/page-guard";
 
 export const metadata: Metadata = { title: "Forbidden" };
 

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
-import { currentUser } from "@/lib/auth/caller";
+import { currentUser } from "@/lib/auth/page-guard";
 import { safeNextPath } from "@/lib/auth/safe-next";
 import { LoginForm } from "./login-form";
 

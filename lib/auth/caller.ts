@@ -1,9 +1,7 @@
 import type { NextRequest } from "next/server";
 import { getToken } from "next-auth/jwt";
-import { getServerSession } from "next-auth";
 import { ApiError } from "../errors";
 import { authSecret } from "./secret";
-import { authOptions } from "./auth-options";
 import { userForToken } from "./api-tokens";
 import { sessionExpired, sessionUser, type SessionClaims, type SessionUserRow } from "./session-revocation";
 
@@ -76,7 +74,15 @@ export type UpgradeSession = { caller: Caller; claims: SessionToken };
  * only from `req.cookies` (not from `headers.cookie`), so it is handed the parsed cookies and no headers at all.
  */
 export async function resolveUpgradeSession(cookieHeader: string | undefined): Promise<UpgradeSession | null> {
-  const jwt = await getToken({ req: { cookies: parseCookieHeader(cookieHeader), headers: {} } as never, secret: authSecret() });
+  return sessionFromCookies(parseCookieHeader(cookieHeader));
+}
+
+/**
+ * The session a set of cookies carries (an upgrade's, or a page's: lib/auth/page-guard.ts), when it stands. Only the
+ * cookie is read; nothing is re-issued (a session ends SESSION_MAX_AGE_S after its sign-in, however often refreshed).
+ */
+export async function sessionFromCookies(cookies: Record<string, string>): Promise<UpgradeSession | null> {
+  const jwt = await getToken({ req: { cookies, headers: {} } as never, secret: authSecret() });
   if (!jwt) return null;
   const user = await userForSession(jwt);
   return user ? { caller: toCaller(user, "session", jwt), claims: jwt } : null;
@@ -114,13 +120,4 @@ export async function resolveCaller(req: NextRequest): Promise<Caller | null> {
 export async function stillSameCaller(req: NextRequest, caller: Caller): Promise<boolean> {
   const now = await resolveCaller(req).catch(() => null);
   return now !== null && now.id === caller.id && now.role === caller.role;
-}
-
-/** The signed-in user for server components and pages, or null. */
-export async function currentUser(): Promise<Caller | null> {
-  const session = await getServerSession(authOptions());
-  const claims = session?.user as { id?: string; epoch?: number; sid?: string; authTime?: number } | undefined;
-  const token = claims && { sub: claims.id, epoch: claims.epoch, sid: claims.sid, authTime: claims.authTime };
-  const user = await userForSession(token);
-  return user ? toCaller(user, "session", token) : null;
 }
