@@ -19,11 +19,6 @@ export async function listGpus() {
   }));
 }
 
-/** How many GPUs no workspace holds (the launch form's limit). */
-export function countFreeGpus(): Promise<number> {
-  return db().gpu.count({ where: { allocation: null } });
-}
-
 export { inventoryStatus };
 
 /** Asks nvidia-smi again (an admin's "refresh"), then answers with the new inventory and its status. */

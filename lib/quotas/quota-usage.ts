@@ -34,12 +34,6 @@ export async function usageByUser(client: Tx | ReturnType<typeof db> = db()): Pr
 
 export const NO_USAGE: Usage = { gpus: 0, memoryGb: 0, cpus: 0, workspaces: 0 };
 
-/** Memory and CPUs every active workspace holds together: one aggregate query, whatever the number of users. */
-export async function handedOut(client: Tx | ReturnType<typeof db> = db()): Promise<{ memoryGb: number; cpus: number }> {
-  const sum = await client.workspace.aggregate({ where: { status: { in: HOLDING_STATUSES } }, _sum: { memoryGb: true, cpus: true } });
-  return { memoryGb: sum._sum.memoryGb ?? 0, cpus: sum._sum.cpus ?? 0 };
-}
-
 /**
  * The quotas of every user in `userIds` (the whole list of users): one read of all quota rows and the settings, not
  * of these ids (binding 200 ids costs Prisma ~7 ms here). User id → quota (the default for users without a row).
