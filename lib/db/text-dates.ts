@@ -16,6 +16,9 @@ export function isoDate(value: string | Date | null): string | null {
   if (value === null) return null;
   if (value instanceof Date) return value.toISOString();
   if (value.length === 29 && value.endsWith("+00:00") && value[10] === "T") return `${value.slice(0, 23)}Z`;
-  // Anything else the database may hold: epoch milliseconds (the adapter's other format), or another ISO form.
-  return new Date(/^\d+$/.test(value) ? Number(value) : value).toISOString();
+  // Anything else the database may hold: epoch milliseconds (the adapter's other format), another ISO form, or
+  // SQLite's own "YYYY-MM-DD HH:MM:SS" (CURRENT_TIMESTAMP), which is UTC, as Prisma reads it too.
+  const date = /^\d+$/.test(value) ? new Date(Number(value)) : new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(value) ? value : `${value.replace(" ", "T")}Z`);
+  // Unreadable: passed on as stored rather than failing the whole list.
+  return Number.isNaN(date.getTime()) ? value : date.toISOString();
 }
