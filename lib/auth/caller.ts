@@ -16,9 +16,7 @@ export type Caller = {
   session?: { sid: string; authTime: number; epoch: number };
 };
 
-type UserRow = SessionUserRow;
-
-function toCaller(user: UserRow, via: Caller["via"], claims?: SessionToken): Caller {
+function toCaller(user: SessionUserRow, via: Caller["via"], claims?: SessionToken): Caller {
   const caller: Caller = { id: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "user", via };
   if (claims && typeof claims.sid === "string" && typeof claims.authTime === "number") {
     caller.session = { sid: claims.sid, authTime: claims.authTime, epoch: user.sessionEpoch };
@@ -33,7 +31,7 @@ export type SessionEnd = "expired" | "signed_out" | "password_changed" | "disabl
 
 // The session only names the user; role and disabled are read from the database on every request,
 // so a demotion, a disable or a deletion takes effect on the very next request; so does a sign-out.
-async function checkSession(claims: SessionToken | null | undefined): Promise<{ user: UserRow } | { ended: SessionEnd }> {
+async function checkSession(claims: SessionToken | null | undefined): Promise<{ user: SessionUserRow } | { ended: SessionEnd }> {
   if (!claims || typeof claims.sub !== "string") return { ended: "deleted" };
   if (sessionExpired(claims)) return { ended: "expired" };
   const found = await sessionUser(claims.sub, claims);
@@ -45,7 +43,7 @@ async function checkSession(claims: SessionToken | null | undefined): Promise<{ 
   return { user };
 }
 
-async function userForSession(claims: SessionToken | null | undefined): Promise<UserRow | null> {
+async function userForSession(claims: SessionToken | null | undefined): Promise<SessionUserRow | null> {
   const result = await checkSession(claims);
   return "user" in result ? result.user : null;
 }

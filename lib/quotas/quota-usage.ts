@@ -53,7 +53,11 @@ export async function budgetsOf(quotas: Map<string, QuotaValues>, client: Tx | R
   const from = new Date(Math.min(...budgeted.map(([, q]) => budgetPeriodStart(q.budgetPeriod, now).getTime())));
   const intervals = await gpuIntervals(client, budgeted.map(([id]) => id), from, now);
   const byUser = new Map<string, typeof intervals>();
-  for (const i of intervals) byUser.set(i.userId, [...(byUser.get(i.userId) ?? []), i]);
+  for (const i of intervals) {
+    const mine = byUser.get(i.userId);
+    if (mine) mine.push(i);
+    else byUser.set(i.userId, [i]);
+  }
   for (const [id, q] of budgeted) out.set(id, budgetStatus(q.gpuHoursBudget!, q.budgetPeriod, byUser.get(id) ?? [], now));
   return out;
 }
@@ -95,7 +99,7 @@ export async function budgetOf(userId: string, quota: QuotaValues, client: Tx | 
 
 export async function quotaOf(userId: string, client: Tx | ReturnType<typeof db> = db()): Promise<QuotaValues> {
   const row = await client.quota.findUnique({ where: { userId } });
-  return row ? quotaFromRow(row) : effectiveQuota(null, await getSettings(client));
+  return row ? quotaFromRow(row) : (await getSettings(client)).defaultQuota;
 }
 
 export async function getUserQuota(userId: string): Promise<{ userId: string; quota: QuotaValues; usage: Usage; budget: BudgetStatus | null }> {

@@ -1,5 +1,4 @@
 import type { Caller } from "../auth/caller";
-import { db } from "../db/client";
 import { ApiError } from "../errors";
 import { backend } from "../backend/backend";
 import { findWorkspaceFor } from "./find-workspace";

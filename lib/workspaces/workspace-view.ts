@@ -2,7 +2,6 @@ import { db } from "../db/client";
 import { Prisma } from "../db/generated/client";
 import { dateAsText, isoDate } from "../db/text-dates";
 import { baseUrlFor } from "../backend/base-url";
-import { config } from "../config";
 import type { WorkspaceStatus } from "./lifecycle";
 import { workspaceOrigins } from "../proxy/workspace-origin";
 
