@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useId, useRef } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 
 type Props = {
   open: boolean;
@@ -19,22 +19,29 @@ type Props = {
 /**
  * A modal confirmation on the native <dialog> element: role dialog, focus kept inside, Escape closes it, and the
  * rest of the page is inert while it is open. Focus starts on "Cancel" so that Enter never destroys anything.
+ *
+ * Nothing is rendered until it is first opened: a page of cards or user rows carries two confirmations per row, and
+ * most are never opened (the home page's HTML shrank by a third). Once opened it stays in the page, closed, so that
+ * closing it hands focus back to the button that opened it (the native dialog's own focus return).
  */
 export function ConfirmDialog({ open, title, children, confirmLabel, busyLabel, busy = false, error, tone = "danger", onConfirm, onClose }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const bodyId = useId();
+  const [mounted, setMounted] = useState(open);
+  if (open && !mounted) setMounted(true);
 
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
     if (open && !dialog.open) dialog.showModal();
     if (!open && dialog.open) dialog.close();
-  }, [open]);
+  }, [open, mounted]);
 
   const confirmClass =
     tone === "danger" ? "bg-red-600 hover:bg-red-700 focus-visible:outline-red-600" : "bg-brand-600 hover:bg-brand-700 focus-visible:outline-brand-600";
 
+  if (!mounted) return null;
   return (
     <dialog
       ref={ref}

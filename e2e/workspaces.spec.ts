@@ -154,8 +154,18 @@ test("reset environment: a new container, with the file in /workspace still ther
   expect(write.exitCode, write.output).toBe(0);
   expect(write.output.trim()).not.toBe("0"); // written as the container's own (non-root) user
 
-  await card.getByRole("button", { name: "Reset environment" }).click();
+  // The card's confirmations are not in the page until first opened; Cancel closes one and hands focus back.
+  await expect(card.locator("dialog")).toHaveCount(0);
+  const resetButton = card.getByRole("button", { name: "Reset environment" });
   const dialog = page.getByRole("dialog", { name: `Reset the environment of “${NAME}”?` });
+  await resetButton.click();
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(resetButton).toBeFocused();
+  expect((await containersOfWorkspace(workspaceId)).find((c) => c.State === "running")?.Id).toBe(before.Id);
+
+  await resetButton.click();
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText("Kept: everything in /workspace");
   await expect(dialog).toContainText("packages you installed");
