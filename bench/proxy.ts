@@ -2,13 +2,18 @@
 //
 // Starts its own Gantry server (see harness.ts), launches one workspace with the test Jupyter image, opens it the way a
 // browser does (sign in, /open/<id>, the proxy's grant) to get the proxy's cookie, writes a 100 MB file into
-// /workspace with docker exec, then with one client, alternating proxy and direct, BENCH_PROXY_RUNS times (default 5,
-// after one untimed warm-up round each):
+// /workspace with docker exec, then with one client, rotating the order of the three ways below, BENCH_PROXY_RUNS
+// times (default 5, after one untimed warm-up round each):
 //   REST:     BENCH_PROXY_REQUESTS (default 2000) sequential GET <base>/api/status;
 //   download: GET <base>/files/<the 100 MB file>, the body read and counted.
 // "Proxy" sends the proxy's cookie to the proxy's port; "direct" sends `Authorization: token <Jupyter token>` (read
-// from the container's environment) to the container's address on the workspace network. Both use the same client:
-// node:http with one keep-alive agent each, one socket. Prints medians, MB/s and the ratios proxy/direct.
+// from the container's environment) to the container's address on the workspace network. "Bare proxy" is
+// bench/reference-proxy.mjs, its own Node.js process as Gantry's proxy is: http-proxy-3 adding the token after one
+// cookie comparison, nothing else; it shows what any proxy in front of the container costs on this machine, so the
+// ratio proxy/bare is Gantry's own share. All use the same client: node:http with one keep-alive agent each, one
+// socket. Prints medians, MB/s and the ratios proxy/direct and proxy/bare.
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import http from "node:http";
 import os from "node:os";
 import { BrowserLike, Recorder } from "../tests/helpers/proxy";
@@ -23,7 +28,7 @@ const FILE_NAME = "gantry-bench-100m.bin";
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_PROXY_RUNS must be a positive whole number, got ${process.env.BENCH_PROXY_RUNS}`);
 if (!Number.isInteger(REQUESTS) || REQUESTS < 1) throw new Error(`BENCH_PROXY_REQUESTS must be a positive whole number, got ${process.env.BENCH_PROXY_REQUESTS}`);
 
-type Way = { name: "proxy" | "direct"; origin: string; headers: Record<string, string>; agent: http.Agent };
+type Way = { name: "proxy" | "direct" | "bare"; origin: string; headers: Record<string, string>; agent: http.Agent };
 
 /** One GET; resolves with the status and the number of body bytes (the body itself is dropped as it arrives). */
 function get(way: Way, path: string): Promise<{ status: number; bytes: number }> {
@@ -96,15 +101,19 @@ void runBench("proxy", async ({ server, user, imageId }) => {
   const agent = () => new http.Agent({ keepAlive: true, maxSockets: 1 });
   const proxy: Way = { name: "proxy", origin: proxyUrl, headers: { cookie: browser.proxyJar.header() }, agent: agent() };
   const direct: Way = { name: "direct", origin: `http://${address}:${port}`, headers: { authorization: `token ${jupyterToken}` }, agent: agent() };
+  const bare = await startBareProxy(`http://${address}:${port}`, jupyterToken);
   await until("Jupyter to answer through the proxy", async () => (await get(proxy, `${base}/api/status`)).status === 200);
+  await until("Jupyter to answer through the bare proxy", async () => (await get(bare.way, `${base}/api/status`)).status === 200);
   await execIn(launched.body.containerId, ["sh", "-c", `head -c ${FILE_MB * 1024 * 1024} /dev/urandom > /workspace/${FILE_NAME}`]);
 
-  const rest = { proxy: [] as number[], direct: [] as number[] };
-  const download = { proxy: [] as number[], direct: [] as number[] };
+  const rest = { proxy: [] as number[], direct: [] as number[], bare: [] as number[] };
+  const download = { proxy: [] as number[], direct: [] as number[], bare: [] as number[] };
+  const ways = [proxy, direct, bare.way];
   for (let i = -1; i < RUNS; i++) {
     const label = i < 0 ? "warm-up" : `run ${i + 1}/${RUNS}`;
-    // Alternate which way goes first, so that neither always runs on a warmer (or busier) machine.
-    const order = i % 2 === 0 ? [proxy, direct] : [direct, proxy];
+    // Rotate which way goes first, so that none always runs on a warmer (or busier) machine.
+    const k = (i + 3) % 3;
+    const order = [...ways.slice(k), ...ways.slice(0, k)];
     const line: string[] = [];
     for (const way of order) {
       const rps = await restRun(way, `${base}/api/status`);
@@ -117,16 +126,34 @@ void runBench("proxy", async ({ server, user, imageId }) => {
     console.log(`${label}: ${line.join("; ")}`);
   }
 
-  const row = (label: string, unit: string, xs: { proxy: number[]; direct: number[] }) => {
-    const p = median(xs.proxy);
-    const d = median(xs.direct);
-    return `${label.padEnd(22)}${`${p.toFixed(0)} ${unit}`.padStart(14)}${`${d.toFixed(0)} ${unit}`.padStart(14)}${(p / d).toFixed(2).padStart(8)}`;
+  const row = (label: string, unit: string, xs: { proxy: number[]; direct: number[]; bare: number[] }) => {
+    const [p, d, b] = [median(xs.proxy), median(xs.direct), median(xs.bare)];
+    const cell = (x: number) => `${x.toFixed(0)} ${unit}`.padStart(14);
+    return `${label.padEnd(22)}${cell(p)}${cell(d)}${cell(b)}${(p / d).toFixed(2).padStart(14)}${(b / d).toFixed(2).padStart(12)}${(p / b).toFixed(2).padStart(12)}`;
   };
   console.log("");
   console.log(`Median of ${RUNS} runs (${IMAGE}, one client, keep-alive; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}):`);
-  console.log(`${"".padEnd(22)}${"proxy".padStart(14)}${"direct".padStart(14)}${"ratio".padStart(8)}`);
+  console.log(`${"".padEnd(22)}${"proxy".padStart(14)}${"direct".padStart(14)}${"bare proxy".padStart(14)}${"proxy/direct".padStart(14)}${"bare/direct".padStart(12)}${"proxy/bare".padStart(12)}`);
   console.log(row(`REST (${REQUESTS} GETs)`, "req/s", rest));
   console.log(row(`download (${FILE_MB} MB)`, "MB/s", download));
-  proxy.agent.destroy();
-  direct.agent.destroy();
+  for (const way of ways) way.agent.destroy();
+  bare.stop();
 });
+
+/** bench/reference-proxy.mjs in a process of its own, in front of the same container; resolves once it listens. */
+async function startBareProxy(target: string, jupyterToken: string): Promise<{ way: Way; stop: () => void }> {
+  const cookie = crypto.randomBytes(16).toString("hex");
+  const child = spawn(process.execPath, [new URL("./reference-proxy.mjs", import.meta.url).pathname, target, jupyterToken, cookie], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the bare proxy exited with ${code}`)));
+    child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()));
+  });
+  // Whatever ends this bench (a failure too) ends the bare proxy with it.
+  process.once("exit", () => child.kill("SIGTERM"));
+  child.stdout!.resume();
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  const way: Way = { name: "bare", origin: `http://127.0.0.1:${port}`, headers: { cookie: `ref=${cookie}` }, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
+  return { way, stop: () => void child.kill("SIGTERM") };
+}
