@@ -1,7 +1,8 @@
 // `npm run bench`: how much Gantry adds on top of Docker when launching and resetting a workspace.
 //
 // Starts its own Gantry server (production build, `npx next build` first) on a temporary data dir, seeds a user and
-// the test Jupyter image through the CLI, then BENCH_N times (default 5, after BENCH_WARMUP untimed rounds, default 1):
+// the test Jupyter image through the CLI, then BENCH_N times (default 9, after BENCH_WARMUP untimed rounds, default 1),
+// Gantry first in even rounds and Docker first in odd ones:
 //   Gantry: POST /api/workspaces until it answers 201 with status "running"; POST …/reset until it answers "running";
 //           DELETE.
 //   Docker: the identical container (image, command, env, user and the whole HostConfig, copied from `docker inspect`
@@ -13,7 +14,7 @@ import os from "node:os";
 import type Docker from "dockerode";
 import { IMAGE, RUN_ID, api, docker, expectStatus, median, runBench, timed } from "./harness";
 
-const N = Number(process.env.BENCH_N ?? 5);
+const N = Number(process.env.BENCH_N ?? 9);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const BENCH_LABEL = "gantry-bench.run";
 
@@ -51,29 +52,47 @@ void runBench(
     for (let i = 0; i < WARMUP + N; i++) {
       const warm = i < WARMUP;
       // Gantry, through its API.
-      const [tLaunch, launched] = await timed(() => api(server, "/api/workspaces", token, "POST", { name: `bench-${i}`, imageId, gpus: 0, memoryGb: 1, cpus: 0.5 }));
-      expectStatus("launch", launched, 201);
-      if (launched.body.status !== "running") throw new Error(`launch answered status ${launched.body.status}: ${launched.text}`);
-      spec ??= await docker.getContainer(launched.body.containerId).inspect();
-      const [tReset, reset] = await timed(() => api(server, `/api/workspaces/${launched.body.id}/reset`, token, "POST"));
-      expectStatus("reset", reset, 200);
-      if (reset.body.status !== "running") throw new Error(`reset answered status ${reset.body.status}: ${reset.text}`);
-      expectStatus("delete", await api(server, `/api/workspaces/${launched.body.id}`, token, "DELETE"), 204);
-
+      const viaGantry = async () => {
+        const [tLaunch, launched] = await timed(() => api(server, "/api/workspaces", token, "POST", { name: `bench-${i}`, imageId, gpus: 0, memoryGb: 1, cpus: 0.5 }));
+        expectStatus("launch", launched, 201);
+        if (launched.body.status !== "running") throw new Error(`launch answered status ${launched.body.status}: ${launched.text}`);
+        spec ??= await docker.getContainer(launched.body.containerId).inspect();
+        const [tReset, reset] = await timed(() => api(server, `/api/workspaces/${launched.body.id}/reset`, token, "POST"));
+        expectStatus("reset", reset, 200);
+        if (reset.body.status !== "running") throw new Error(`reset answered status ${reset.body.status}: ${reset.text}`);
+        expectStatus("delete", await api(server, `/api/workspaces/${launched.body.id}`, token, "DELETE"), 204);
+        return { tLaunch, tReset };
+      };
       // The same container with the Engine API directly.
-      const name = `gantry-bench-${RUN_ID}-${i}`;
-      const [dLaunch, first] = await timed(async () => {
-        const c = await docker.createContainer(directSpec(spec!, name));
-        await c.start();
-        return c;
-      });
-      const [dReset, second] = await timed(async () => {
-        await first.remove({ force: true });
-        const c = await docker.createContainer(directSpec(spec!, name));
-        await c.start();
-        return c;
-      });
-      await second.remove({ force: true });
+      const viaDocker = async () => {
+        const name = `gantry-bench-${RUN_ID}-${i}`;
+        const [dLaunch, first] = await timed(async () => {
+          const c = await docker.createContainer(directSpec(spec!, name));
+          await c.start();
+          return c;
+        });
+        const [dReset, second] = await timed(async () => {
+          await first.remove({ force: true });
+          const c = await docker.createContainer(directSpec(spec!, name));
+          await c.start();
+          return c;
+        });
+        await second.remove({ force: true });
+        return { dLaunch, dReset };
+      };
+      // Alternate which goes first (Gantry's first container gives the spec, so the first round starts with it), so
+      // that neither always follows the other's clean-up.
+      let g: { tLaunch: number; tReset: number };
+      let d: { dLaunch: number; dReset: number };
+      if (i % 2 === 0) {
+        g = await viaGantry();
+        d = await viaDocker();
+      } else {
+        d = await viaDocker();
+        g = await viaGantry();
+      }
+      const { tLaunch, tReset } = g;
+      const { dLaunch, dReset } = d;
 
       const line = `${warm ? "warm-up" : `run ${i - WARMUP + 1}/${N}`}: Gantry launch ${tLaunch.toFixed(0)} ms, reset ${tReset.toFixed(0)} ms; Docker launch ${dLaunch.toFixed(0)} ms, reset ${dReset.toFixed(0)} ms`;
       console.log(line);
