@@ -61,7 +61,7 @@ void runBench(
         expectStatus("reset", reset, 200);
         if (reset.body.status !== "running") throw new Error(`reset answered status ${reset.body.status}: ${reset.text}`);
         expectStatus("delete", await api(server, `/api/workspaces/${launched.body.id}`, token, "DELETE"), 204);
-        return { tLaunch, tReset };
+        return { launch: tLaunch, reset: tReset };
       };
       // The same container with the Engine API directly.
       const viaDocker = async () => {
@@ -78,29 +78,19 @@ void runBench(
           return c;
         });
         await second.remove({ force: true });
-        return { dLaunch, dReset };
+        return { launch: dLaunch, reset: dReset };
       };
       // Alternate which goes first (Gantry's first container gives the spec, so the first round starts with it), so
       // that neither always follows the other's clean-up.
-      let g: { tLaunch: number; tReset: number };
-      let d: { dLaunch: number; dReset: number };
-      if (i % 2 === 0) {
-        g = await viaGantry();
-        d = await viaDocker();
-      } else {
-        d = await viaDocker();
-        g = await viaGantry();
-      }
-      const { tLaunch, tReset } = g;
-      const { dLaunch, dReset } = d;
+      const [g, d] = i % 2 === 0 ? [await viaGantry(), await viaDocker()] : [await viaDocker(), await viaGantry()].reverse();
 
-      const line = `${warm ? "warm-up" : `run ${i - WARMUP + 1}/${N}`}: Gantry launch ${tLaunch.toFixed(0)} ms, reset ${tReset.toFixed(0)} ms; Docker launch ${dLaunch.toFixed(0)} ms, reset ${dReset.toFixed(0)} ms`;
+      const line = `${warm ? "warm-up" : `run ${i - WARMUP + 1}/${N}`}: Gantry launch ${g.launch.toFixed(0)} ms, reset ${g.reset.toFixed(0)} ms; Docker launch ${d.launch.toFixed(0)} ms, reset ${d.reset.toFixed(0)} ms`;
       console.log(line);
       if (warm) continue;
-      gantry.launch.push(tLaunch);
-      gantry.reset.push(tReset);
-      direct.launch.push(dLaunch);
-      direct.reset.push(dReset);
+      gantry.launch.push(g.launch);
+      gantry.reset.push(g.reset);
+      direct.launch.push(d.launch);
+      direct.reset.push(d.reset);
     }
 
     const row = (label: string, g: number[], d: number[]) => {

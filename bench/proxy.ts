@@ -101,14 +101,14 @@ void runBench("proxy", async ({ server, user, imageId }) => {
   const agent = () => new http.Agent({ keepAlive: true, maxSockets: 1 });
   const proxy: Way = { name: "proxy", origin: proxyUrl, headers: { cookie: browser.proxyJar.header() }, agent: agent() };
   const direct: Way = { name: "direct", origin: `http://${address}:${port}`, headers: { authorization: `token ${jupyterToken}` }, agent: agent() };
-  const bare = await startBareProxy(`http://${address}:${port}`, jupyterToken);
+  const bare: Way = { name: "bare", ...(await startBareProxy(`http://${address}:${port}`, jupyterToken)), agent: agent() };
   await until("Jupyter to answer through the proxy", async () => (await get(proxy, `${base}/api/status`)).status === 200);
-  await until("Jupyter to answer through the bare proxy", async () => (await get(bare.way, `${base}/api/status`)).status === 200);
+  await until("Jupyter to answer through the bare proxy", async () => (await get(bare, `${base}/api/status`)).status === 200);
   await execIn(launched.body.containerId, ["sh", "-c", `head -c ${FILE_MB * 1024 * 1024} /dev/urandom > /workspace/${FILE_NAME}`]);
 
   const rest = { proxy: [] as number[], direct: [] as number[], bare: [] as number[] };
   const download = { proxy: [] as number[], direct: [] as number[], bare: [] as number[] };
-  const ways = [proxy, direct, bare.way];
+  const ways = [proxy, direct, bare];
   for (let i = -1; i < RUNS; i++) {
     const label = i < 0 ? "warm-up" : `run ${i + 1}/${RUNS}`;
     // Rotate which way goes first, so that none always runs on a warmer (or busier) machine.
@@ -137,11 +137,13 @@ void runBench("proxy", async ({ server, user, imageId }) => {
   console.log(row(`REST (${REQUESTS} GETs)`, "req/s", rest));
   console.log(row(`download (${FILE_MB} MB)`, "MB/s", download));
   for (const way of ways) way.agent.destroy();
-  bare.stop();
 });
 
-/** bench/reference-proxy.mjs in a process of its own, in front of the same container; resolves once it listens. */
-async function startBareProxy(target: string, jupyterToken: string): Promise<{ way: Way; stop: () => void }> {
+/**
+ * bench/reference-proxy.mjs in a process of its own, in front of the same container; resolves once it listens, with
+ * where to reach it. It ends with this process, however that ends (a failed bench too).
+ */
+async function startBareProxy(target: string, jupyterToken: string): Promise<Pick<Way, "origin" | "headers">> {
   const cookie = crypto.randomBytes(16).toString("hex");
   const child = spawn(process.execPath, [new URL("./reference-proxy.mjs", import.meta.url).pathname, target, jupyterToken, cookie], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve, reject) => {
@@ -149,11 +151,9 @@ async function startBareProxy(target: string, jupyterToken: string): Promise<{ w
     child.once("exit", (code) => reject(new Error(`the bare proxy exited with ${code}`)));
     child.stdout!.once("data", (d: Buffer) => resolve(d.toString().trim()));
   });
-  // Whatever ends this bench (a failure too) ends the bare proxy with it.
-  process.once("exit", () => child.kill("SIGTERM"));
-  child.stdout!.resume();
+  // Its port was all it had to say: neither its output nor the child itself keeps this process running.
+  child.stdout!.destroy();
   child.unref();
-  (child.stdout as unknown as { unref?: () => void }).unref?.();
-  const way: Way = { name: "bare", origin: `http://127.0.0.1:${port}`, headers: { cookie: `ref=${cookie}` }, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
-  return { way, stop: () => void child.kill("SIGTERM") };
+  process.once("exit", () => child.kill("SIGTERM"));
+  return { origin: `http://127.0.0.1:${port}`, headers: { cookie: `ref=${cookie}` } };
 }
