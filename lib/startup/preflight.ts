@@ -90,10 +90,16 @@ export function migrateDatabase(): void {
   restrictDatabaseFiles();
 }
 
-// The database holds password hashes and workspace tokens: owner-only, like the secret beside it.
+// The database holds password hashes and workspace tokens: owner-only, like the secret beside it. The -wal and -shm
+// files come and go: SQLite removes them when another process (a CLI run beside this one) closes the last connection,
+// so one that is gone by the time it is reached is skipped, not an error (checking first would only narrow the race).
 function restrictDatabaseFiles(): void {
   for (const suffix of ["", "-wal", "-shm"]) {
-    if (fs.existsSync(config.databaseFile + suffix)) fs.chmodSync(config.databaseFile + suffix, 0o600);
+    try {
+      fs.chmodSync(config.databaseFile + suffix, 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
   }
 }
 
