@@ -75,7 +75,10 @@ describe("its offline twin, as a Gantry workspace", () => {
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       const logs = (await container.logs({ stdout: true, stderr: true })).toString("utf8");
       expect(StatusCode).not.toBe(0);
-      expect(logs).toMatch(/DataLoader worker \(pid\(s\) [^)]*\) exited unexpectedly/);
+      // Running out of /dev/shm shows one of two ways, by where a worker's tensor hits the limit: a worker killed by
+      // SIGBUS while filling a mapped page ("exited unexpectedly"), or torch's own write of the shared file failing
+      // with ENOSPC (seen in CI). Both are the 64 MB /dev/shm; anything else (a Python error, OOM) still fails here.
+      expect(logs).toMatch(/DataLoader worker \(pid\(s\) [^)]*\) exited unexpectedly|unable to write to file <\/torch_[^>]*>: No space left on device/);
       const info = await container.inspect();
       expect(info.HostConfig.ShmSize).toBe(64 * 1024 * 1024);
     } finally {
