@@ -1,7 +1,7 @@
 import type { Caller } from "../auth/caller";
 import { db } from "../db/client";
 import { notFound } from "../errors";
-import { workspaceInclude, type WorkspaceRow } from "./workspace-view";
+import { workspaceInclude, type WorkspaceRow } from "./workspace-rows";
 
 /** Which workspaces a caller may act on, as part of the query: their own, or every one for an admin. */
 export function scopeFor(caller: Caller): { userId?: string } {

@@ -1,5 +1,6 @@
 import { publish } from "../events/bus";
-import { loadWorkspace, toWorkspaceView, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
+import { loadWorkspace, type WorkspaceRow } from "./workspace-rows";
+import { toWorkspaceView, type WorkspaceView } from "./workspace-view";
 
 /** Reloads a workspace, tells its owner's open dashboards (SSE), and returns its view. */
 export async function notifyWorkspace(id: string): Promise<WorkspaceView | null> {

@@ -13,7 +13,8 @@ import { ACTION_RULES, decide, reservesOnClaim, STATUS_RULES, statusRule, type A
 import { closeUsage, openUsage, type EndReason } from "./usage-ledger";
 import { instanceId, lastSignOfLifeBefore, liveClaims, ownerIsGone } from "./instance";
 import { notifyWorkspace, notifyWorkspaceDeleted, publishWorkspace } from "./notify";
-import { loadWorkspace, toWorkspaceView, workspaceInclude, type WorkspaceRow, type WorkspaceView } from "./workspace-view";
+import { toWorkspaceView, type WorkspaceView } from "./workspace-view";
+import { loadWorkspace, updateWorkspace, type WorkspaceRow } from "./workspace-rows";
 
 // The lifecycle runner: the one way a workspace changes. Every action (launch, start, stop, reset, delete, an admin's
 // force-stop, deleting a user, the reconciler's corrections) goes:
@@ -109,14 +110,23 @@ export async function runAction(workspaceId: string, opts: RunOptions): Promise<
   return execute(claimed.ws, claimed.claim, claimed.gpuUuids, opts);
 }
 
+/** The run's scope (ownership) and guard, checked on the row it read. */
+function meetsConditions(ws: WorkspaceRow, opts: RunOptions): boolean {
+  if (opts.scope?.userId !== undefined && ws.userId !== opts.scope.userId) return false;
+  if (opts.guard?.idleStopAt !== undefined && ws.idleStopAt?.getTime() !== opts.guard.idleStopAt.getTime()) return false;
+  return true;
+}
+
 type Claimed = { kind: "claimed"; ws: WorkspaceRow; claim: Claim; gpuUuids: string[] } | { kind: "no-op"; view: WorkspaceView };
 
 async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnType<typeof hostCapacity>> | null): Promise<Claimed> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const result = await db().$transaction(async (tx) => {
-      const ws = await tx.workspace.findFirst({ where: { id, ...opts.scope, ...opts.guard }, include: workspaceInclude });
-      if (!ws) throw notFound("No such workspace.");
+      // Ownership and the guard are checked on the row read inside the claim's transaction (BEGIN IMMEDIATE: nobody
+      // writes between this read and the claim's write), which is as good as putting them in the query.
+      const ws = await loadWorkspace(id, tx);
+      if (!ws || !meetsConditions(ws, opts)) throw notFound("No such workspace.");
       const decision = decide(opts.action, ws.status);
       if (decision.kind === "no-op") return { kind: "no-op" as const, ws };
       if (decision.kind === "refuse") {
@@ -131,11 +141,10 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
       const from = ws.status as WorkspaceStatus;
       const claim = { ...newClaim(opts.action, from), fromMessage: ws.statusMessage };
       const rule = ACTION_RULES[opts.action];
-      // A conditional updateMany, and the row as read a moment ago in this same transaction with what it wrote: Prisma's
-      // update-with-include costs ~4.6 ms here (the write and five reads), this ~0.9 ms. updatedAt is written
-      // explicitly so that the row handed on (and published) carries exactly the stored one.
+      // A conditional UPDATE, and the row as read a moment ago in this same transaction with what it wrote. updatedAt
+      // is written explicitly so that the row handed on (and published) carries exactly the stored one.
       const claimed = { status: rule.transitional, statusMessage: "", ...claimFields(claim), updatedAt: new Date() };
-      const { count } = await tx.workspace.updateMany({ where: { id, status: from, actionId: null, ...opts.guard }, data: claimed });
+      const count = await updateWorkspace(tx, { id, status: from, actionId: null }, claimed);
       if (count === 0) throw new ApiError("conflict", "Another action on this workspace started a moment ago; try again.");
       let row: WorkspaceRow = { ...ws, ...claimed };
       let gpuUuids = ws.allocations.map((a) => a.gpuUuid);
@@ -147,7 +156,7 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
         );
         await allocateGpus(tx, id, ws.userId, picked.gpuUuids);
         gpuUuids = picked.gpuUuids;
-        row = (await tx.workspace.findUniqueOrThrow({ where: { id }, include: workspaceInclude }));
+        row = (await loadWorkspace(id, tx))!;
       }
       return { kind: "claimed" as const, ws: row, claim, gpuUuids };
     });
@@ -219,25 +228,22 @@ async function perform(ws: WorkspaceRow, claim: Claim, gpuUuids: string[], opts:
       if (cancelled) throw new ActionCancelled("cancelled");
     },
     async phase(status, message = "") {
-      await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { status, statusMessage: message } });
+      await updateWorkspace(db(), { id: ws.id, actionId: claim.id }, { status, statusMessage: message });
       await notifyWorkspace(ws.id);
     },
     async created(ref, fields) {
       createdRef = ref;
-      await db().workspace.updateMany({
-        where: { id: ws.id, actionId: claim.id },
-        data: {
-          containerId: ref,
-          containerGpus: JSON.stringify(fields.gpuUuids),
-          imageDigest: fields.imageDigest,
-          jupyterToken: fields.jupyterToken,
-          ...(fields.imageRef ? { imageRef: fields.imageRef } : {}),
-        },
+      await updateWorkspace(db(), { id: ws.id, actionId: claim.id }, {
+        containerId: ref,
+        containerGpus: JSON.stringify(fields.gpuUuids),
+        imageDigest: fields.imageDigest,
+        jupyterToken: fields.jupyterToken,
+        ...(fields.imageRef ? { imageRef: fields.imageRef } : {}),
       });
     },
     async removedPrevious() {
       previousRemoved = true;
-      await db().workspace.updateMany({ where: { id: ws.id, actionId: claim.id }, data: { containerId: null, upstream: null } });
+      await updateWorkspace(db(), { id: ws.id, actionId: claim.id }, { containerId: null, upstream: null });
     },
   };
 
@@ -315,26 +321,23 @@ async function finish(ws: WorkspaceRow, claim: Claim, outcome: Outcome, opts: Ru
   const holds = STATUS_RULES[final].holdsResources;
   const row = await db().$transaction(async (tx) => {
     // Conditional on the claim and on no cancel having been asked for: one statement decides. Then the row, read in the
-    // same transaction (an updateMany and a read cost ~3.4 ms here, Prisma's update-with-include ~4.6 ms).
-    const { count } = await tx.workspace.updateMany({
-      where: { id: ws.id, actionId: claim.id, cancelRequested: false },
-      data: {
-        status: final,
-        statusMessage: outcome.statusMessage ?? "",
-        ...SETTLED,
-        // A settled action starts the idle clock afresh: no warning out, no "Keep running" counted. A used-up budget's
-        // warning stays while the workspace keeps its GPUs (a reset must not put its stop off).
-        ...(holds && ws.idleStopReason === "budget" ? {} : IDLE_CLEARED),
-        ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
-        ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
-        ...(holds ? {} : { upstream: null }),
-      },
+    // same transaction.
+    const count = await updateWorkspace(tx, { id: ws.id, actionId: claim.id, cancelRequested: false }, {
+      status: final,
+      statusMessage: outcome.statusMessage ?? "",
+      ...SETTLED,
+      // A settled action starts the idle clock afresh: no warning out, no "Keep running" counted. A used-up budget's
+      // warning stays while the workspace keeps its GPUs (a reset must not put its stop off).
+      ...(holds && ws.idleStopReason === "budget" ? {} : IDLE_CLEARED),
+      ...(outcome.upstream !== undefined ? { upstream: outcome.upstream } : {}),
+      ...(outcome.startedAt ? { startedAt: outcome.startedAt } : {}),
+      ...(holds ? {} : { upstream: null }),
     });
     if (count === 0) {
       const now = await tx.workspace.findUnique({ where: { id: ws.id }, select: { actionId: true } });
       throw new ActionCancelled(now?.actionId === claim.id ? "cancelled" : "gone");
     }
-    const updated = await tx.workspace.findUniqueOrThrow({ where: { id: ws.id }, include: workspaceInclude });
+    const updated = (await loadWorkspace(ws.id, tx))!;
     await audit(tx);
     const reason: EndReason = claim.action === "reset" ? "reset" : (outcome.endReason ?? "stopped");
     // A reset ends one interval and begins the next at the same instant.
@@ -460,7 +463,7 @@ export async function correctStatus(
  * kept as running, anything else is cleaned up and ends in "error" with its resources released.
  */
 export async function recoverClaim(id: string, actor: Actor): Promise<void> {
-  const row = await db().workspace.findUnique({ where: { id }, include: workspaceInclude });
+  const row = await loadWorkspace(id);
   if (!row || (!row.actionId && !statusRule(row.status).transitional)) return;
   if (await claimIsLive(row)) return;
   // A row from before claims existed names no action: its status says which one it was.

@@ -4,14 +4,7 @@ import { dateAsText, isoDate } from "../db/text-dates";
 import { baseUrlFor } from "../backend/base-url";
 import type { WorkspaceStatus } from "./lifecycle";
 import { workspaceOrigins } from "../proxy/workspace-origin";
-
-export const workspaceInclude = {
-  image: { select: { id: true, name: true, ref: true } },
-  allocations: { include: { gpu: { select: { index: true, uuid: true } } } },
-  user: { select: { id: true, email: true, name: true } },
-} as const;
-
-export type WorkspaceRow = NonNullable<Awaited<ReturnType<typeof loadWorkspace>>>;
+import type { WorkspaceRow } from "./workspace-rows";
 
 /**
  * Exactly the columns a WorkspaceView shows, for lists: reading every column of a thousand rows costs Prisma several
@@ -82,10 +75,6 @@ export type WorkspaceViewRow = Pick<
   WorkspaceRow,
   "id" | "name" | "status" | "statusMessage" | "userId" | "imageId" | "imageRef" | "gpus" | "memoryGb" | "cpus" | "containerId" | "createdAt" | "startedAt" | "lastActivityAt" | "idleStopAt" | "idleStopReason" | "idleSnoozes" | "updatedAt" | "image" | "user"
 > & { allocations: { gpu: { index: number; uuid: string } }[] };
-
-export function loadWorkspace(id: string) {
-  return db().workspace.findUnique({ where: { id }, include: workspaceInclude });
-}
 
 export type WorkspaceView = {
   id: string;
