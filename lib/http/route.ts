@@ -1,4 +1,5 @@
-import { NextResponse, type NextRequest } from "next/server";
+import { after, NextResponse, type NextRequest } from "next/server";
+import { answering } from "../after-answer";
 import { ApiError, isApiError } from "../errors";
 import { resolveCaller, type Caller } from "../auth/caller";
 import { isDashboardOrigin } from "./origin";
@@ -39,7 +40,8 @@ function translate(e: unknown): ApiError {
 
 async function run(fn: () => Promise<unknown>, req: NextRequest): Promise<Response> {
   try {
-    return toResponse(await fn());
+    // What the handler set off for after its answer (lib/after-answer.ts) runs once that answer is out.
+    return toResponse(await answering(fn, after));
   } catch (e) {
     const apiError = translate(e);
     if (apiError.code !== "internal") return errorResponse(apiError);

@@ -9,6 +9,8 @@ import { usableDataPath } from "../settings/data-path";
 import { checkCudaForImage } from "../gpus/check-cuda";
 import { log } from "../log";
 import type { ActionContext } from "./run-action";
+import { updateWorkspace } from "./workspace-rows";
+import { afterAnswer } from "../after-answer";
 
 type CatalogImage = { command: string | null; port: number };
 
@@ -68,15 +70,18 @@ export async function provision(
 }
 
 /**
- * Records where a running workspace answers, from the backend's observation. Runs after the action has answered, so
- * a launch does not wait for it; the proxy reads only what this wrote (and the reconciler keeps it current).
+ * Records where a running workspace answers, from the backend's observation; the proxy reads only what this wrote
+ * (and the reconciler keeps it current). It runs once the action's answer is out (lib/after-answer.ts).
  */
 export function recordUpstream(workspaceId: string): void {
-  void (async () => {
-    const ws = await db().workspace.findUnique({ where: { id: workspaceId }, select: { status: true, containerId: true, image: { select: { port: true } } } });
-    if (!ws || ws.status !== "running" || !ws.containerId) return;
-    const seen = await backend().observe(ws.containerId);
-    const upstream = seen?.running && seen.address ? backend().upstreamUrl(seen.address, ws.image.port) : null;
-    await db().workspace.updateMany({ where: { id: workspaceId, status: "running", containerId: ws.containerId }, data: { upstream } });
-  })().catch((e) => log.warn("could not record the workspace's address", { workspaceId, error: e }));
+  afterAnswer(() =>
+    void (async () => {
+      const [ws] = await db().$queryRaw<{ status: string; containerId: string | null; port: number }[]>`
+        SELECT w."status", w."containerId", i."port" FROM "Workspace" w JOIN "Image" i ON i."id" = w."imageId" WHERE w."id" = ${workspaceId}`;
+      if (!ws || ws.status !== "running" || !ws.containerId) return;
+      const seen = await backend().observe(ws.containerId);
+      const upstream = seen?.running && seen.address ? backend().upstreamUrl(seen.address, Number(ws.port)) : null;
+      await updateWorkspace(db(), { id: workspaceId, status: "running", containerId: ws.containerId }, { upstream });
+    })().catch((e) => log.warn("could not record the workspace's address", { workspaceId, error: e })),
+  );
 }

@@ -50,7 +50,7 @@ export async function loadWorkspace(id: string, client: Client = db()): Promise<
 const COLUMNS: ReadonlySet<string> = new Set(Object.values(Prisma.WorkspaceScalarFieldEnum));
 
 /** Which row a write is for: the workspace, and the claim (or its absence) and status it must still be in. */
-export type RowCondition = { id: string; actionId?: string | null; status?: string; cancelRequested?: boolean };
+export type RowCondition = { id: string; actionId?: string | null; status?: string; cancelRequested?: boolean; containerId?: string };
 
 /**
  * Writes `fields` to the workspace if it still meets `where`; the number of rows written (0 or 1). updatedAt is
@@ -67,5 +67,6 @@ export async function updateWorkspace(client: Client, where: RowCondition, field
   if (where.actionId !== undefined) conditions.push(where.actionId === null ? Prisma.sql`"actionId" IS NULL` : Prisma.sql`"actionId" = ${where.actionId}`);
   if (where.status !== undefined) conditions.push(Prisma.sql`"status" = ${where.status}`);
   if (where.cancelRequested !== undefined) conditions.push(Prisma.sql`"cancelRequested" = ${where.cancelRequested}`);
+  if (where.containerId !== undefined) conditions.push(Prisma.sql`"containerId" = ${where.containerId}`);
   return client.$executeRaw`UPDATE "Workspace" SET ${Prisma.join(set)} WHERE ${Prisma.join(conditions, " AND ")}`;
 }

@@ -112,6 +112,12 @@ describe("updateWorkspace", () => {
     const settled = (await db.workspace.findUnique({ where: { id: ws.id } }))!;
     expect(settled.status).toBe("stopped");
     expect(settled.updatedAt.toISOString()).toBe(stamp.toISOString());
+
+    // The container it was written for (recording an address): another container's record is left alone.
+    await db.workspace.update({ where: { id: ws.id }, data: { containerId: "c-new" } });
+    expect(await m.rows.updateWorkspace(db, { id: ws.id, containerId: "c-old" }, { upstream: "http://10.0.0.9:8888" })).toBe(0);
+    expect(await m.rows.updateWorkspace(db, { id: ws.id, containerId: "c-new" }, { upstream: "http://10.0.0.2:8888" })).toBe(1);
+    expect((await db.workspace.findUnique({ where: { id: ws.id } }))!.upstream).toBe("http://10.0.0.2:8888");
   });
 
   it("refuses a field that is not a column of its own (nothing is written)", async () => {
