@@ -68,7 +68,8 @@ export const DEFAULT_SETTINGS: Settings = {
 const KEY = "settings";
 
 export async function getSettings(client: Tx | ReturnType<typeof db> = db()): Promise<Settings> {
-  const row = await client.setting.findUnique({ where: { key: KEY } });
+  // Raw: read by every launch, start and reset (twice), ~0.2 ms against Prisma's ~1 ms under Next.js.
+  const [row] = await client.$queryRaw<{ value: string }[]>`SELECT "value" FROM "Setting" WHERE "key" = ${KEY}`;
   if (!row) return DEFAULT_SETTINGS;
   const stored = JSON.parse(row.value);
   const parsed = settingsSchema.safeParse({ ...DEFAULT_SETTINGS, ...stored, idleCulling: { ...DEFAULT_SETTINGS.idleCulling, ...stored.idleCulling } });

@@ -38,7 +38,7 @@ export async function launchWorkspace(caller: Caller, input: LaunchWorkspaceInpu
     return await runLaunch(
       async (tx, claim) => {
         // Checked in the claim's transaction: deleting a user disables it first, so no launch can slip in after.
-        const owner = await tx.user.findUnique({ where: { id: caller.id } });
+        const [owner] = await tx.$queryRaw<{ disabled: boolean }[]>`SELECT "disabled" FROM "User" WHERE "id" = ${caller.id}`;
         if (!owner || owner.disabled) throw new ApiError("unauthorized", "Your account is disabled or gone.");
         const { gpuUuids } = await checkAndPickResources(tx, { userId: caller.id, ...data }, host);
         const ws = await tx.workspace.create({
