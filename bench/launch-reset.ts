@@ -8,6 +8,9 @@
 //   Docker: the identical container (image, command, env, user and the whole HostConfig, copied from `docker inspect`
 //           of Gantry's container; only the name and labels differ) with the Engine API directly: create + start for
 //           a launch, remove + create + start for a reset.
+// Before every timed step the bench waits BENCH_SETTLE_MS (default 1000): what the step before set off (Docker's
+// clean-up of a removed container, Gantry's reconcile of its events, a new Jupyter's first second) is over, so it is
+// counted in neither side's next step, and a reset, as a user's would, finds a workspace that has been up a moment.
 // Prints the medians and the ratio Gantry/Docker. Everything it made is removed at the end, also on failure.
 import crypto from "node:crypto";
 import os from "node:os";
@@ -16,8 +19,11 @@ import { IMAGE, RUN_ID, api, docker, expectStatus, median, runBench, timed } fro
 
 const N = Number(process.env.BENCH_N ?? 9);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 1000);
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 const BENCH_LABEL = "gantry-bench.run";
 
+if (!Number.isInteger(SETTLE_MS) || SETTLE_MS < 0) throw new Error(`BENCH_SETTLE_MS must be a whole number of milliseconds, got ${process.env.BENCH_SETTLE_MS}`);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive whole number, got ${process.env.BENCH_N}`);
 
 /** The create options of Gantry's container, to recreate it identically (but for name and labels) by hand. */
@@ -53,10 +59,12 @@ void runBench(
       const warm = i < WARMUP;
       // Gantry, through its API.
       const viaGantry = async () => {
+        await settle();
         const [tLaunch, launched] = await timed(() => api(server, "/api/workspaces", token, "POST", { name: `bench-${i}`, imageId, gpus: 0, memoryGb: 1, cpus: 0.5 }));
         expectStatus("launch", launched, 201);
         if (launched.body.status !== "running") throw new Error(`launch answered status ${launched.body.status}: ${launched.text}`);
         spec ??= await docker.getContainer(launched.body.containerId).inspect();
+        await settle();
         const [tReset, reset] = await timed(() => api(server, `/api/workspaces/${launched.body.id}/reset`, token, "POST"));
         expectStatus("reset", reset, 200);
         if (reset.body.status !== "running") throw new Error(`reset answered status ${reset.body.status}: ${reset.text}`);
@@ -66,11 +74,13 @@ void runBench(
       // The same container with the Engine API directly.
       const viaDocker = async () => {
         const name = `gantry-bench-${RUN_ID}-${i}`;
+        await settle();
         const [dLaunch, first] = await timed(async () => {
           const c = await docker.createContainer(directSpec(spec!, name));
           await c.start();
           return c;
         });
+        await settle();
         const [dReset, second] = await timed(async () => {
           await first.remove({ force: true });
           const c = await docker.createContainer(directSpec(spec!, name));
