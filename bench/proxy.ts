@@ -2,7 +2,7 @@
 //
 // Starts its own Gantry server (see harness.ts), launches one workspace with the test Jupyter image, opens it the way a
 // browser does (sign in, /open/<id>, the proxy's grant) to get the proxy's cookie, writes a 100 MB file into
-// /workspace with docker exec, then with one client, rotating the order of the three ways below, BENCH_PROXY_RUNS
+// /workspace with docker exec, then with one client, rotating the order of the four ways below, BENCH_PROXY_RUNS
 // times (default 5, after one untimed warm-up round each):
 //   REST:     BENCH_PROXY_REQUESTS (default 2000) sequential GET <base>/api/status;
 //   download: GET <base>/files/<the 100 MB file>, the body read and counted.
@@ -10,8 +10,9 @@
 // from the container's environment) to the container's address on the workspace network. "Bare proxy" is
 // bench/reference-proxy.mjs, its own Node.js process as Gantry's proxy is: http-proxy-3 adding the token after one
 // cookie comparison, nothing else; it shows what any proxy in front of the container costs on this machine, so the
-// ratio proxy/bare is Gantry's own share. All use the same client: node:http with one keep-alive agent each, one
-// socket. Prints medians, MB/s and the ratios proxy/direct and proxy/bare.
+// ratio proxy/bare is Gantry's own share. "TCP relay" is the same script piping bytes both ways with no HTTP parsed
+// (the client sends the token itself): the floor of any process in the path. All use the same client: node:http with
+// one keep-alive agent each, one socket. Prints medians, MB/s and the ratios to direct and proxy/bare.
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
 import http from "node:http";
@@ -28,7 +29,7 @@ const FILE_NAME = "gantry-bench-100m.bin";
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_PROXY_RUNS must be a positive whole number, got ${process.env.BENCH_PROXY_RUNS}`);
 if (!Number.isInteger(REQUESTS) || REQUESTS < 1) throw new Error(`BENCH_PROXY_REQUESTS must be a positive whole number, got ${process.env.BENCH_PROXY_REQUESTS}`);
 
-type Way = { name: "proxy" | "direct" | "bare"; origin: string; headers: Record<string, string>; agent: http.Agent };
+type Way = { name: "proxy" | "direct" | "bare" | "relay"; origin: string; headers: Record<string, string>; agent: http.Agent };
 
 /** One GET; resolves with the status and the number of body bytes (the body itself is dropped as it arrives). */
 function get(way: Way, path: string): Promise<{ status: number; bytes: number }> {
@@ -102,17 +103,19 @@ void runBench("proxy", async ({ server, user, imageId }) => {
   const proxy: Way = { name: "proxy", origin: proxyUrl, headers: { cookie: browser.proxyJar.header() }, agent: agent() };
   const direct: Way = { name: "direct", origin: `http://${address}:${port}`, headers: { authorization: `token ${jupyterToken}` }, agent: agent() };
   const bare: Way = { name: "bare", ...(await startBareProxy(`http://${address}:${port}`, jupyterToken)), agent: agent() };
+  const relay: Way = { name: "relay", origin: await startRelay(`http://${address}:${port}`), headers: direct.headers, agent: agent() };
   await until("Jupyter to answer through the proxy", async () => (await get(proxy, `${base}/api/status`)).status === 200);
   await until("Jupyter to answer through the bare proxy", async () => (await get(bare, `${base}/api/status`)).status === 200);
+  await until("Jupyter to answer through the TCP relay", async () => (await get(relay, `${base}/api/status`)).status === 200);
   await execIn(launched.body.containerId, ["sh", "-c", `head -c ${FILE_MB * 1024 * 1024} /dev/urandom > /workspace/${FILE_NAME}`]);
 
-  const rest = { proxy: [] as number[], direct: [] as number[], bare: [] as number[] };
-  const download = { proxy: [] as number[], direct: [] as number[], bare: [] as number[] };
-  const ways = [proxy, direct, bare];
+  const rest = { proxy: [] as number[], direct: [] as number[], bare: [] as number[], relay: [] as number[] };
+  const download = { proxy: [] as number[], direct: [] as number[], bare: [] as number[], relay: [] as number[] };
+  const ways = [proxy, direct, bare, relay];
   for (let i = -1; i < RUNS; i++) {
     const label = i < 0 ? "warm-up" : `run ${i + 1}/${RUNS}`;
     // Rotate which way goes first, so that none always runs on a warmer (or busier) machine.
-    const k = (i + 3) % 3;
+    const k = (i + ways.length) % ways.length;
     const order = [...ways.slice(k), ...ways.slice(0, k)];
     const line: string[] = [];
     for (const way of order) {
@@ -126,14 +129,15 @@ void runBench("proxy", async ({ server, user, imageId }) => {
     console.log(`${label}: ${line.join("; ")}`);
   }
 
-  const row = (label: string, unit: string, xs: { proxy: number[]; direct: number[]; bare: number[] }) => {
-    const [p, d, b] = [median(xs.proxy), median(xs.direct), median(xs.bare)];
+  const row = (label: string, unit: string, xs: Record<Way["name"], number[]>) => {
+    const [p, d, b, r] = [median(xs.proxy), median(xs.direct), median(xs.bare), median(xs.relay)];
     const cell = (x: number) => `${x.toFixed(0)} ${unit}`.padStart(14);
-    return `${label.padEnd(22)}${cell(p)}${cell(d)}${cell(b)}${(p / d).toFixed(2).padStart(14)}${(b / d).toFixed(2).padStart(12)}${(p / b).toFixed(2).padStart(12)}`;
+    const ratio = (x: number, width: number) => x.toFixed(2).padStart(width);
+    return `${label.padEnd(22)}${cell(p)}${cell(d)}${cell(b)}${cell(r)}${ratio(p / d, 14)}${ratio(b / d, 12)}${ratio(r / d, 13)}${ratio(p / b, 12)}`;
   };
   console.log("");
   console.log(`Median of ${RUNS} runs (${IMAGE}, one client, keep-alive; ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}):`);
-  console.log(`${"".padEnd(22)}${"proxy".padStart(14)}${"direct".padStart(14)}${"bare proxy".padStart(14)}${"proxy/direct".padStart(14)}${"bare/direct".padStart(12)}${"proxy/bare".padStart(12)}`);
+  console.log(`${"".padEnd(22)}${"proxy".padStart(14)}${"direct".padStart(14)}${"bare proxy".padStart(14)}${"TCP relay".padStart(14)}${"proxy/direct".padStart(14)}${"bare/direct".padStart(12)}${"relay/direct".padStart(13)}${"proxy/bare".padStart(12)}`);
   console.log(row(`REST (${REQUESTS} GETs)`, "req/s", rest));
   console.log(row(`download (${FILE_MB} MB)`, "MB/s", download));
   for (const way of ways) way.agent.destroy();
@@ -145,7 +149,17 @@ void runBench("proxy", async ({ server, user, imageId }) => {
  */
 async function startBareProxy(target: string, jupyterToken: string): Promise<Pick<Way, "origin" | "headers">> {
   const cookie = crypto.randomBytes(16).toString("hex");
-  const child = spawn(process.execPath, [new URL("./reference-proxy.mjs", import.meta.url).pathname, target, jupyterToken, cookie], { stdio: ["ignore", "pipe", "inherit"] });
+  return { origin: await startReference([target, jupyterToken, cookie]), headers: { cookie: `ref=${cookie}` } };
+}
+
+/** bench/reference-proxy.mjs as a TCP relay to the container (the client sends the Jupyter token itself). */
+function startRelay(target: string): Promise<string> {
+  return startReference(["--tcp", target]);
+}
+
+/** bench/reference-proxy.mjs with these arguments, in a process of its own; resolves with its origin once it listens. */
+async function startReference(args: string[]): Promise<string> {
+  const child = spawn(process.execPath, [new URL("./reference-proxy.mjs", import.meta.url).pathname, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`the bare proxy exited with ${code}`)));
@@ -155,5 +169,5 @@ async function startBareProxy(target: string, jupyterToken: string): Promise<Pic
   child.stdout!.destroy();
   child.unref();
   process.once("exit", () => child.kill("SIGTERM"));
-  return { origin: `http://127.0.0.1:${port}`, headers: { cookie: `ref=${cookie}` } };
+  return `http://127.0.0.1:${port}`;
 }
