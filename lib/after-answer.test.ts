@@ -49,6 +49,24 @@ describe("afterAnswer", () => {
     expect(ran).toEqual(["outside", "late"]);
   });
 
+  it("a queued function that throws does not keep the others from running, in a scope or outside one", async () => {
+    const ran: string[] = [];
+    let scheduled: (() => void) | null = null;
+    await answering(async () => {
+      afterAnswer(() => {
+        throw new Error("first fails");
+      });
+      afterAnswer(() => ran.push("second"));
+    }, (work) => (scheduled = work));
+    expect(() => scheduled!()).not.toThrow();
+    afterAnswer(() => {
+      throw new Error("outside fails");
+    });
+    afterAnswer(() => ran.push("outside"));
+    await nextTurn();
+    expect(ran).toEqual(["second", "outside"]);
+  });
+
   it("runs the work on the next turn when the scheduler throws (no request to wait for)", async () => {
     const ran: string[] = [];
     await answering(async () => afterAnswer(() => ran.push("y")), () => {

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import { log } from "./log";
 
 // Work a request sets off that its answer does not wait for (recording a new workspace's address): begun at once, it
 // shares the one event loop with the writing of that answer, and held a launch's answer up by ~5 ms
@@ -14,7 +15,13 @@ const scopes = new AsyncLocalStorage<Scope>();
 export function afterAnswer(fn: () => void): void {
   const scope = scopes.getStore();
   if (scope?.open) scope.queued.push(fn);
-  else setImmediate(fn);
+  else setImmediate(() => {
+    try {
+      fn();
+    } catch (e) {
+      log.error("work queued for after an answer failed", { error: e });
+    }
+  });
 }
 
 /**
@@ -29,7 +36,14 @@ export async function answering<T>(answer: () => Promise<T>, schedule: (work: ()
     scope.open = false;
     if (scope.queued.length) {
       const work = () => {
-        for (const fn of scope.queued) fn();
+        for (const fn of scope.queued) {
+          // One that throws must not keep the others from running, nor crash the process from a setImmediate.
+          try {
+            fn();
+          } catch (e) {
+            log.error("work queued for after an answer failed", { error: e });
+          }
+        }
       };
       try {
         schedule(work);

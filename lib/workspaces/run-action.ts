@@ -123,8 +123,10 @@ async function claimExisting(id: string, opts: RunOptions, host: Awaited<ReturnT
   const deadline = Date.now() + 120_000;
   for (;;) {
     const result = await db().$transaction(async (tx) => {
-      // Ownership and the guard are checked on the row read inside the claim's transaction (BEGIN IMMEDIATE: nobody
-      // writes between this read and the claim's write), which is as good as putting them in the query.
+      // Ownership and the guard are checked on the row read inside the claim's transaction: BEGIN IMMEDIATE holds the
+      // write lock against other processes, and this process's other transactions wait for the adapter's mutex (its
+      // writers of idleStopAt, the culler and "Keep running", use transactions), so nothing changes the row between
+      // this read and the claim's write; as good as putting them in the query.
       const ws = await loadWorkspace(id, tx);
       if (!ws || !meetsConditions(ws, opts)) throw notFound("No such workspace.");
       const decision = decide(opts.action, ws.status);

@@ -10,6 +10,7 @@ let m: {
   disconnectDb: typeof import("../../lib/db/client").disconnectDb;
   rows: typeof import("../../lib/workspaces/workspace-rows");
   ledger: typeof import("../../lib/workspaces/usage-ledger");
+  runner: typeof import("../../lib/workspaces/run-action");
 };
 const saved = { dir: process.env.GANTRY_DATA_DIR, url: process.env.DATABASE_URL };
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
   process.env.GANTRY_DATA_DIR = dataDir.path;
   delete process.env.DATABASE_URL;
   const client = await import("../../lib/db/client");
-  m = { db: client.db, disconnectDb: client.disconnectDb, rows: await import("../../lib/workspaces/workspace-rows"), ledger: await import("../../lib/workspaces/usage-ledger") };
+  m = { db: client.db, disconnectDb: client.disconnectDb, rows: await import("../../lib/workspaces/workspace-rows"), ledger: await import("../../lib/workspaces/usage-ledger"), runner: await import("../../lib/workspaces/run-action") };
 });
 
 afterAll(async () => {
@@ -156,5 +157,29 @@ describe("the usage ledger's SQL", () => {
       [at.toISOString(), at.toISOString(), "crash"],
       [later.toISOString(), "2026-12-01T13:30:00.000Z", "stopped"],
     ]);
+  });
+});
+
+describe("the runner's claim checks ownership and the guard on the row it read", () => {
+  // A stop whose work does nothing: the claim and the final write are the runner's own (the engine is only pinged).
+  const stop = (id: string, extra: { scope?: { userId?: string }; guard?: { idleStopAt?: Date } }, worked: string[]) =>
+    m.runner.runAction(id, { action: "stop", actor: { id: null, email: "system:test" }, ...extra, work: async () => (worked.push(id), {}) });
+
+  it("another user's workspace, or a guard that no longer holds (a Keep running in between), is not found and nothing is written", async () => {
+    const ws = await seedWorkspace();
+    await m.db().workspace.update({ where: { id: ws.id }, data: { cancelRequested: false } });
+    const worked: string[] = [];
+    await expect(stop(ws.id, { scope: { userId: "someone-else" } }, worked)).rejects.toMatchObject({ code: "not_found" });
+    await expect(stop(ws.id, { guard: { idleStopAt: new Date("2026-12-01T11:00:00.001Z") } }, worked)).rejects.toMatchObject({ code: "not_found" });
+    const untouched = (await m.db().workspace.findUnique({ where: { id: ws.id } }))!;
+    expect(untouched).toMatchObject({ status: "running", actionId: null });
+    expect(untouched.updatedAt.getTime()).toBe((await m.rows.loadWorkspace(ws.id))!.updatedAt.getTime());
+    expect(worked).toEqual([]);
+
+    // Its owner, with the warning as it stands: the stop runs and settles.
+    const view = await stop(ws.id, { scope: { userId: ws.userId }, guard: { idleStopAt: new Date("2026-12-01T11:00:00Z") } }, worked);
+    expect(worked).toEqual([ws.id]);
+    expect(view?.status).toBe("stopped");
+    expect(await m.db().workspace.findUnique({ where: { id: ws.id } })).toMatchObject({ status: "stopped", actionId: null, idleStopAt: null });
   });
 });
