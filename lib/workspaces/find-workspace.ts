@@ -1,7 +1,6 @@
 import type { Caller } from "../auth/caller";
-import { db } from "../db/client";
 import { notFound } from "../errors";
-import { workspaceInclude, type WorkspaceRow } from "./workspace-rows";
+import { loadWorkspace, type WorkspaceRow } from "./workspace-rows";
 
 /** Which workspaces a caller may act on, as part of the query: their own, or every one for an admin. */
 export function scopeFor(caller: Caller): { userId?: string } {
@@ -13,10 +12,12 @@ export function scopeFor(caller: Caller): { userId?: string } {
  * so ids cannot be probed.
  */
 export async function findWorkspaceFor(caller: Caller, id: string): Promise<WorkspaceRow> {
-  const ws = await db().workspace.findFirst({
-    where: { id, ...scopeFor(caller) },
-    include: workspaceInclude,
-  });
-  if (!ws) throw notFound("No such workspace.");
+  const ws = await loadWorkspace(id);
+  if (!ws || !inScope(ws, scopeFor(caller))) throw notFound("No such workspace.");
   return ws;
+}
+
+/** Whether a workspace read by id is within a scope (scopeFor): the one rule, wherever the row was read. */
+export function inScope(ws: { userId: string }, scope: { userId?: string } | undefined): boolean {
+  return scope?.userId === undefined || ws.userId === scope.userId;
 }

@@ -15,6 +15,7 @@ import { instanceId, lastSignOfLifeBefore, liveClaims, ownerIsGone } from "./ins
 import { notifyWorkspace, notifyWorkspaceDeleted, publishWorkspace } from "./notify";
 import { toWorkspaceView, type WorkspaceView } from "./workspace-view";
 import { loadWorkspace, updateWorkspace, type WorkspaceRow } from "./workspace-rows";
+import { inScope } from "./find-workspace";
 
 // The lifecycle runner: the one way a workspace changes. Every action (launch, start, stop, reset, delete, an admin's
 // force-stop, deleting a user, the reconciler's corrections) goes:
@@ -112,7 +113,7 @@ export async function runAction(workspaceId: string, opts: RunOptions): Promise<
 
 /** The run's scope (ownership) and guard, checked on the row it read. */
 function meetsConditions(ws: WorkspaceRow, opts: RunOptions): boolean {
-  if (opts.scope?.userId !== undefined && ws.userId !== opts.scope.userId) return false;
+  if (!inScope(ws, opts.scope)) return false;
   if (opts.guard?.idleStopAt !== undefined && ws.idleStopAt?.getTime() !== opts.guard.idleStopAt.getTime()) return false;
   return true;
 }
